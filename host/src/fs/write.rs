@@ -1,0 +1,150 @@
+//! Atomic, serialised writes.
+//!
+//! A write takes the target's lock in the shared [`LockRegistry`], checks
+//! mode and compare-and-swap against the current content, writes a temp file
+//! (`.yoi-tmp-…`, invisible to guests) in the target's directory, fsyncs it,
+//! renames it over the target (or hard-links it for `create-new`, which
+//! cannot replace), and fsyncs the directory. A crash at any point leaves the
+//! old content or the new content, never a torn file; at worst a stray temp
+//! file remains, which guests can neither see nor name.
+
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
+use sha2::{Digest, Sha256};
+
+use super::error::{FsError, FsErrorCode};
+use super::locks::LockRegistry;
+use super::path::{GuestPath, TEMP_PREFIX};
+use super::{WriteMode, WriteOptions, WriteOutput, resolve};
+use crate::grant::Grant;
+use crate::identity::is_digest;
+
+/// The `expected_digest` value meaning "the target must not exist".
+pub const ABSENT: &str = "absent";
+
+pub(super) fn write_atomic(
+    grant: &Grant,
+    locks: &LockRegistry,
+    gp: &GuestPath,
+    guest: &str,
+    data: &[u8],
+    options: &WriteOptions,
+) -> Result<WriteOutput, FsError> {
+    let Some((parents, name)) = gp.split_last() else {
+        return Err(FsError::new(FsErrorCode::NotAFile, "a mount root is a directory", Some(guest)));
+    };
+    if let Some(expected) = options.expected_digest.as_deref()
+        && expected != ABSENT
+        && !is_digest(expected)
+    {
+        return Err(FsError::new(
+            FsErrorCode::Conflict,
+            "expected digest must be 64 lowercase hex or 'absent'",
+            None,
+        ));
+    }
+    let dir = resolve::open_dir(grant.dir(), parents, guest)?;
+    let _guard = locks.lock(&grant.lock_key(&gp.inner()));
+
+    let existing = resolve::lstat(&dir, name, guest)?;
+    let permissions = match &existing {
+        Some(meta) if meta.is_symlink() => {
+            return Err(FsError::new(FsErrorCode::Symlink, "symlinks are not followed", Some(guest)));
+        }
+        Some(meta) if !meta.is_file() => {
+            return Err(FsError::new(FsErrorCode::NotAFile, "not a regular file", Some(guest)));
+        }
+        Some(meta) => Some(meta.permissions()),
+        None => None,
+    };
+    match (options.mode, existing.is_some()) {
+        (WriteMode::CreateNew, true) => {
+            return Err(FsError::new(FsErrorCode::AlreadyExists, "already exists", Some(guest)));
+        }
+        (WriteMode::ReplaceExisting, false) => {
+            return Err(FsError::new(FsErrorCode::NotFound, "no such file", Some(guest)));
+        }
+        _ => {}
+    }
+    if let Some(expected) = options.expected_digest.as_deref() {
+        let conflict = || FsError::new(FsErrorCode::Conflict, "content changed since it was read", Some(guest));
+        match (expected, existing.is_some()) {
+            (ABSENT, false) => {}
+            (ABSENT, true) | (_, false) => return Err(conflict()),
+            (digest, true) => {
+                if current_digest(&dir, name, guest)? != digest {
+                    return Err(conflict());
+                }
+            }
+        }
+    }
+
+    let temp = temp_name();
+    let staged = stage(&dir, &temp, data, permissions).and_then(|()| commit(&dir, &temp, name, options.mode));
+    if let Err(err) = staged {
+        let _ = dir.remove_file(&temp);
+        return Err(match err.kind() {
+            io::ErrorKind::AlreadyExists => FsError::new(FsErrorCode::AlreadyExists, "already exists", Some(guest)),
+            _ => FsError::from_io(&err, guest),
+        });
+    }
+    rustix::fs::fsync(&dir).map_err(|e| FsError::from_io(&e.into(), guest))?;
+    Ok(WriteOutput {
+        size: data.len() as u64,
+        digest: hex::encode(Sha256::digest(data)),
+    })
+}
+
+/// Writes and fsyncs the temp file.
+fn stage(dir: &Dir, temp: &str, data: &[u8], permissions: Option<cap_std::fs::Permissions>) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true).follow(FollowSymlinks::No);
+    options.mode(0o644);
+    let mut file = dir.open_with(temp, &options)?;
+    if let Some(permissions) = permissions {
+        file.set_permissions(permissions)?;
+    }
+    file.write_all(data)?;
+    file.sync_all()
+}
+
+/// Moves the temp file into place.
+fn commit(dir: &Dir, temp: &str, name: &str, mode: WriteMode) -> io::Result<()> {
+    match mode {
+        WriteMode::CreateNew => {
+            // link(2) never replaces: a racing creator outside the host
+            // loses nothing.
+            dir.hard_link(temp, dir, name)?;
+            dir.remove_file(temp)
+        }
+        WriteMode::CreateOrReplace | WriteMode::ReplaceExisting => dir.rename(temp, dir, name),
+    }
+}
+
+fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError> {
+    let (mut file, _) = resolve::open_file(dir, name, guest)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| FsError::from_io(&e, guest))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn temp_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{}:{}:{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let digest = Sha256::digest(seed.as_bytes());
+    format!("{TEMP_PREFIX}{}", hex::encode(&digest[..8]))
+}

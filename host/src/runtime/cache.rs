@@ -1,0 +1,83 @@
+//! The on-disk compile cache: a component is compiled once per engine
+//! configuration and reused across processes.
+//!
+//! Entries are keyed by the SHA-256 of the component bytes plus a hash of
+//! the engine's precompile-compatibility key (wasmtime version, target,
+//! settings), so a different engine never loads a stale artifact. The cache
+//! directory is host-private trusted state: deserialising an artifact is
+//! only sound for artifacts this host wrote, so it must not be writable by
+//! plugins or other users. Entries are written atomically (temp + rename);
+//! a corrupt or incompatible entry is recompiled and replaced.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// A compile cache in one directory.
+#[derive(Debug, Clone)]
+pub(crate) struct CompileCache {
+    dir: PathBuf,
+}
+
+/// Whether a load was served from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheOutcome {
+    /// No cache configured.
+    Disabled,
+    /// Loaded a precompiled artifact.
+    Hit,
+    /// Compiled and stored.
+    Miss,
+}
+
+impl CompileCache {
+    pub fn new(dir: PathBuf) -> Self {
+        CompileCache { dir }
+    }
+
+    fn entry_path(&self, engine: &Engine, component_digest: &str) -> PathBuf {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        self.dir
+            .join(format!("{component_digest}-{:016x}.cwasm", hasher.finish()))
+    }
+
+    /// Loads the compiled component for `digest`, compiling with `compile`
+    /// and storing the result on a miss.
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        digest: &str,
+        compile: impl FnOnce() -> wasmtime::Result<Component>,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let path = self.entry_path(engine, digest);
+        if path.is_file() {
+            // SAFETY: the cache directory is host-private trusted state (see
+            // module docs) and entries are keyed by engine compatibility;
+            // wasmtime additionally verifies the artifact header.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Err(err) => tracing::warn!(target: "yoi_plugin_host::cache", error = %err, "unusable cache entry; recompiling"),
+            }
+        }
+        let component = compile()?;
+        if let Err(err) = store(&path, &component.serialize()?) {
+            tracing::warn!(target: "yoi_plugin_host::cache", kind = ?err.kind(), "could not store compiled component");
+        }
+        Ok((component, CacheOutcome::Miss))
+    }
+}
+
+fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Errors of loading a plugin and of calling a tool, with stable codes.
+
+use std::time::Duration;
+
+/// Why a component could not be loaded. Nothing of the component has run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are a core WebAssembly module, not a component.
+    #[error("this is a core wasm module, not a component; build for wasm32-wasip2 (or componentize)")]
+    NotAComponent,
+    /// The bytes are not valid WebAssembly.
+    #[error("malformed component: {0}")]
+    Malformed(String),
+    /// The declared ABI id is not one this host supports.
+    #[error("unsupported ABI '{0}': this host supports yoi-plugin-wasm-1")]
+    UnsupportedAbi(String),
+    /// The component imports something that carries authority or is unknown.
+    #[error("import '{0}' is not allowed: plugins may import only yoi:plugin/fs, yoi:plugin/log and authority-free WASI (cli stdio/env/exit, io, clocks, random)")]
+    ForbiddenImport(String),
+    /// The component does not export the tool interface of its ABI.
+    #[error("the component does not export '{0}' (is it built against the yoi-plugin-wasm-1 world?)")]
+    MissingExport(String),
+    /// Wasmtime could not compile the component.
+    #[error("compilation failed: {0}")]
+    Compile(String),
+    /// The component's imports could not be linked.
+    #[error("linking failed: {0}")]
+    Link(String),
+}
+
+impl LoadError {
+    /// A stable code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LoadError::NotAComponent => "not-a-component",
+            LoadError::Malformed(_) => "malformed",
+            LoadError::UnsupportedAbi(_) => "unsupported-abi",
+            LoadError::ForbiddenImport(_) => "forbidden-import",
+            LoadError::MissingExport(_) => "missing-export",
+            LoadError::Compile(_) => "compile",
+            LoadError::Link(_) => "link",
+        }
+    }
+}
+
+/// Why a tool call failed. The host and later calls are unaffected by any
+/// of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The plugin has no tool of this name.
+    #[error("unknown tool: {0}")]
+    UnknownTool(String),
+    /// The input was rejected (by the host: not JSON; or by the plugin).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The tool ran and reported a failure.
+    #[error("tool failed: {0}")]
+    ToolFailed(String),
+    /// The input is above the input bound.
+    #[error("input of {len} bytes is above the {max}-byte bound")]
+    InputTooLarge {
+        /// Input size.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The output is above the output bound.
+    #[error("output of {len} bytes is above the {max}-byte bound")]
+    OutputTooLarge {
+        /// Output size.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The output is not JSON.
+    #[error("the tool's output is not valid JSON")]
+    OutputNotJson,
+    /// The call ran past its wall-clock timeout.
+    #[error("the call timed out after {0:?}")]
+    Timeout(Duration),
+    /// The guest tried to grow memory past its limit.
+    #[error("the call hit its memory limit of {0} bytes")]
+    MemoryLimit(usize),
+    /// The guest tried to grow a table past its limit.
+    #[error("the call hit its table limit")]
+    TableLimit,
+    /// The call used up its fuel.
+    #[error("the call ran out of fuel")]
+    FuelExhausted,
+    /// The guest trapped (panic, unreachable, …).
+    #[error("the plugin trapped: {0}")]
+    Trap(String),
+    /// The grants belong to another plugin identity.
+    #[error("the grants were issued for another plugin")]
+    GrantMismatch,
+    /// Host-side failure (instantiation, a worker thread).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CallError {
+    /// A stable code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::UnknownTool(_) => "unknown-tool",
+            CallError::InvalidInput(_) => "invalid-input",
+            CallError::ToolFailed(_) => "tool-failed",
+            CallError::InputTooLarge { .. } => "input-too-large",
+            CallError::OutputTooLarge { .. } => "output-too-large",
+            CallError::OutputNotJson => "output-not-json",
+            CallError::Timeout(_) => "timeout",
+            CallError::MemoryLimit(_) => "memory-limit",
+            CallError::TableLimit => "table-limit",
+            CallError::FuelExhausted => "fuel-exhausted",
+            CallError::Trap(_) => "trap",
+            CallError::GrantMismatch => "grant-mismatch",
+            CallError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// Why a [`crate::runtime::PluginHost`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the wasm engine: {0}")]
+pub struct BuildError(pub String);
