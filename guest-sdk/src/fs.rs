@@ -209,11 +209,7 @@ pub fn read(path: &str, offset: u64, max_len: u32) -> Result<ReadResult, FsError
 /// List one page of a directory: up to `max_entries` (capped by the host)
 /// entries after `cursor` (`None` for the first page), ordered by name.
 /// [`list`] follows the cursors for you.
-pub fn list_page(
-    path: &str,
-    cursor: Option<&str>,
-    max_entries: u32,
-) -> Result<ListPage, FsError> {
+pub fn list_page(path: &str, cursor: Option<&str>, max_entries: u32) -> Result<ListPage, FsError> {
     host::list(path, cursor, max_entries).map_err(FsError::from)
 }
 
@@ -223,7 +219,7 @@ pub fn stat(path: &str) -> Result<Metadata, FsError> {
 }
 
 /// Write `data` as the whole content of `path` with explicit options: the
-/// raw call behind [`write`], [`create_new`] and [`write_if_unchanged`].
+/// raw call behind [`write()`], [`create_new`] and [`write_if_unchanged`].
 pub fn write_with(
     path: &str,
     data: impl AsRef<[u8]>,
@@ -571,10 +567,7 @@ mod tests {
             EntryKind::Symlink,
             EntryKind::Other,
         ] {
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{kind}\"")
-            );
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{kind}\""));
         }
         for mode in [
             WriteMode::CreateOrReplace,
@@ -612,7 +605,6 @@ mod tests {
             serde_json::json!({"name": "a.md", "kind": "file", "size": 3})
         );
     }
-
 
     fn page(data: &[u8], size: u64, truncated: bool) -> ReadResult {
         ReadResult {

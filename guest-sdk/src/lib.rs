@@ -12,6 +12,7 @@
 //!   the handler's input type and encodes its output; see its docs for the
 //!   exact error mapping.
 //! * [`ToolError`] is how a handler reports failure.
+//! * [`Empty`] is the payload of a tool without input or output (`{}`).
 //! * [`fs`] is the filesystem, restricted to what the host granted this
 //!   plugin: raw paged calls plus convenient whole-file and iterator helpers
 //!   and compare-and-swap writes.

@@ -134,8 +134,8 @@ impl Tools {
         F: Fn(In) -> Result<Out, ToolError> + 'static,
     {
         let erased: Handler = Box::new(move |input: &str| {
-            let input: In = serde_json::from_str(input)
-                .map_err(|e| ToolError::InvalidInput(e.to_string()))?;
+            let input: In =
+                serde_json::from_str(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
             let output = handler(input)?;
             serde_json::to_string(&output)
                 .map_err(|e| ToolError::Failed(format!("cannot serialize the tool output: {e}")))

@@ -38,13 +38,7 @@ pub fn redact_guest_path(raw: &str) -> String {
         .collect();
     let masked: Vec<&str> = cleaned
         .split('/')
-        .map(|segment| {
-            if looks_secret(segment) {
-                MASK
-            } else {
-                segment
-            }
-        })
+        .map(|segment| if looks_secret(segment) { MASK } else { segment })
         .collect();
     bound(&masked.join("/"), MAX_ECHOED_PATH_BYTES)
 }
@@ -92,7 +86,10 @@ mod tests {
             redact_guest_path("docs/ghp_0123456789abcdefghijklmnopqrstuvwxyz"),
             "docs/<redacted>"
         );
-        assert_eq!(redact_guest_path("docs/notes/today.md"), "docs/notes/today.md");
+        assert_eq!(
+            redact_guest_path("docs/notes/today.md"),
+            "docs/notes/today.md"
+        );
         assert!(redact_guest_path(&"a/".repeat(500)).len() <= MAX_ECHOED_PATH_BYTES);
     }
 }

@@ -496,7 +496,9 @@ mod tests {
             Err(GrantError::NoOperations(_))
         ));
         assert!(matches!(
-            GrantSpec::new("m", "/tmp", &[Operation::Read]).include("a/[").open(),
+            GrantSpec::new("m", "/tmp", &[Operation::Read])
+                .include("a/[")
+                .open(),
             Err(GrantError::InvalidPattern { .. })
         ));
         let missing = GrantSpec::new("m", "/nonexistent/yoi/dir", &[Operation::Read]).open();

@@ -19,7 +19,11 @@ pub struct PluginIdentity {
 
 impl PluginIdentity {
     /// An identity from its three parts.
-    pub fn new(id: impl Into<String>, version: impl Into<String>, digest: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        version: impl Into<String>,
+        digest: impl Into<String>,
+    ) -> Self {
         PluginIdentity {
             id: id.into(),
             version: version.into(),
@@ -43,5 +47,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Whether `s` is a well-formed digest: 64 lowercase hex characters.
 pub fn is_digest(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

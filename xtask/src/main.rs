@@ -1,1 +1,161 @@
-fn main() {}
+//! `cargo xtask`: the project's automation.
+//!
+//! - `build-plugins`: installs the `wasm32-wasip2` target if missing, builds
+//!   every example plugin into a component, copies them to `target/plugins/`;
+//! - `demo`: the README's main job (build, grant a sample directory, call
+//!   tools, show a denied escape);
+//! - `test`: everything CI runs (fmt, clippy, plugins, all tests);
+//! - `bench`: the benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+mod demo;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("build-plugins") => build_plugins(&root).map(|_| ()),
+        Some("demo") => {
+            build_plugins(&root)?;
+            demo::run(&root)
+        }
+        Some("test") => test(&root),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <build-plugins|demo|test|bench>");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command, failing with its rendering if it does not succeed.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", render(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("spawning {}", render(cmd)))?;
+    if !status.success() {
+        bail!("command failed ({status}): {}", render(cmd));
+    }
+    Ok(())
+}
+
+fn render(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup (needed to install the wasm32-wasip2 target)")?;
+    let list = String::from_utf8_lossy(&installed.stdout);
+    if !list.lines().any(|l| l.trim() == WASM_TARGET) {
+        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    Ok(())
+}
+
+/// Builds the example plugins; returns the directory holding the components.
+pub(crate) fn build_plugins(root: &Path) -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    let manifest = root.join("example-plugins/Cargo.toml");
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--manifest-path",
+        ])
+        .arg(&manifest))?;
+    let built = root
+        .join("example-plugins/target")
+        .join(WASM_TARGET)
+        .join("release");
+    let out = root.join("target/plugins");
+    std::fs::create_dir_all(&out)?;
+    let mut count = 0;
+    for entry in std::fs::read_dir(&built).context("reading example-plugins build output")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let name = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace('_', "-");
+            std::fs::copy(&path, out.join(&name))?;
+            count += 1;
+        }
+    }
+    if count == 0 {
+        bail!("no components were built in {}", built.display());
+    }
+    eprintln!("built {count} plugin components into {}", out.display());
+    Ok(out)
+}
+
+fn test(root: &Path) -> Result<()> {
+    ensure_wasm_target()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // `cargo fmt --manifest-path example-plugins/…` would also format the
+    // root workspace through the SDK path dependency; check the plugin
+    // sources directly instead.
+    let mut plugin_sources = Vec::new();
+    for entry in std::fs::read_dir(root.join("example-plugins"))? {
+        let src = entry?.path().join("src/lib.rs");
+        if src.is_file() {
+            plugin_sources.push(src);
+        }
+    }
+    run(Command::new("rustfmt")
+        .args(["--edition", "2024", "--check"])
+        .args(&plugin_sources))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args([
+            "clippy",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--manifest-path",
+        ])
+        .arg(root.join("example-plugins/Cargo.toml"))
+        .args(["--", "-D", "warnings"]))?;
+    build_plugins(root)?;
+    run(cargo().args(["test", "--workspace"]))?;
+    Ok(())
+}
+
+fn bench(root: &Path, args: &[String]) -> Result<()> {
+    build_plugins(root)?;
+    run(cargo().args(["bench", "-p", "yoi-e2e-tests"]).args(args))
+}

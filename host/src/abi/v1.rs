@@ -36,7 +36,9 @@ pub(crate) fn call(
     input: &str,
 ) -> wasmtime::Result<Result<String, CallError>> {
     let plugin = pre.instantiate(&mut *store)?;
-    let result = plugin.yoi_plugin_tool().call_call(&mut *store, tool, input)?;
+    let result = plugin
+        .yoi_plugin_tool()
+        .call_call(&mut *store, tool, input)?;
     Ok(result.map_err(|e| match e {
         ToolError::UnknownTool(m) => CallError::UnknownTool(m),
         ToolError::InvalidInput(m) => CallError::InvalidInput(m),
@@ -45,7 +47,12 @@ pub(crate) fn call(
 }
 
 impl wit_fs::Host for PluginState {
-    fn read(&mut self, path: String, offset: u64, max_len: u32) -> Result<wit_fs::ReadResult, wit_fs::FsError> {
+    fn read(
+        &mut self,
+        path: String,
+        offset: u64,
+        max_len: u32,
+    ) -> Result<wit_fs::ReadResult, wit_fs::FsError> {
         self.fs
             .read(&path, offset, max_len)
             .map(|r| wit_fs::ReadResult {

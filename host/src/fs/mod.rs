@@ -138,7 +138,11 @@ impl FsContext {
     pub fn read(&mut self, path: &str, offset: u64, max_len: u32) -> Result<ReadOutput, FsError> {
         self.run(Operation::Read, path, |ctx, grant, gp| {
             let Some((parents, name)) = gp.split_last() else {
-                return Err(FsError::new(FsErrorCode::NotAFile, "a mount root is a directory", Some(path)));
+                return Err(FsError::new(
+                    FsErrorCode::NotAFile,
+                    "a mount root is a directory",
+                    Some(path),
+                ));
             };
             let allowance = ctx.budget.read_allowance();
             if allowance == 0 && max_len > 0 {
@@ -161,16 +165,29 @@ impl FsContext {
             }
             ctx.budget.spend_read(data.len() as u64);
             let truncated = offset.saturating_add(data.len() as u64) < size;
-            Ok(ReadOutput { data, size, truncated })
+            Ok(ReadOutput {
+                data,
+                size,
+                truncated,
+            })
         })
     }
 
     /// Lists the directory at `path`: up to `max_entries` (0 = the bound)
     /// entries whose names sort after `cursor`.
-    pub fn list(&mut self, path: &str, cursor: Option<&str>, max_entries: u32) -> Result<ListPage, FsError> {
+    pub fn list(
+        &mut self,
+        path: &str,
+        cursor: Option<&str>,
+        max_entries: u32,
+    ) -> Result<ListPage, FsError> {
         self.run(Operation::List, path, |_ctx, grant, gp| {
             if cursor.is_some_and(|c| c.len() > MAX_SEGMENT_BYTES) {
-                return Err(FsError::new(FsErrorCode::InvalidPath, "cursor too long", None));
+                return Err(FsError::new(
+                    FsErrorCode::InvalidPath,
+                    "cursor too long",
+                    None,
+                ));
             }
             let inner = gp.inner();
             let dir = resolve::open_dir(grant.dir(), gp.segments(), path)?;
@@ -182,7 +199,10 @@ impl FsContext {
                 if scanned > bounds.dir_scan_entries {
                     return Err(FsError::new(
                         FsErrorCode::TooLarge,
-                        &format!("directory has more than {} entries", bounds.dir_scan_entries),
+                        &format!(
+                            "directory has more than {} entries",
+                            bounds.dir_scan_entries
+                        ),
                         Some(path),
                     ));
                 }
@@ -196,7 +216,11 @@ impl FsContext {
                 let Ok(file_type) = entry.file_type() else {
                     continue; // Vanished while listing.
                 };
-                let child = if inner.is_empty() { name.clone() } else { format!("{inner}/{name}") };
+                let child = if inner.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{inner}/{name}")
+                };
                 let kind = kind_of(file_type);
                 let visible = match kind {
                     EntryKind::Directory => grant.policy().dir_visible(&child),
@@ -215,23 +239,42 @@ impl FsContext {
             if let Some(cursor) = cursor {
                 entries.retain(|e| e.name.as_bytes() > cursor.as_bytes());
             }
-            let page = if max_entries == 0 { bounds.list_entries } else { max_entries.min(bounds.list_entries) };
+            let page = if max_entries == 0 {
+                bounds.list_entries
+            } else {
+                max_entries.min(bounds.list_entries)
+            };
             let more = entries.len() > page as usize;
             entries.truncate(page as usize);
-            let next_cursor = if more { entries.last().map(|e| e.name.clone()) } else { None };
-            Ok(ListPage { entries, next_cursor })
+            let next_cursor = if more {
+                entries.last().map(|e| e.name.clone())
+            } else {
+                None
+            };
+            Ok(ListPage {
+                entries,
+                next_cursor,
+            })
         })
     }
 
     /// Writes `data` to `path` atomically (see the `write` module).
-    pub fn write(&mut self, path: &str, data: &[u8], options: &WriteOptions) -> Result<WriteOutput, FsError> {
+    pub fn write(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        options: &WriteOptions,
+    ) -> Result<WriteOutput, FsError> {
         let locks = self.locks.clone();
         self.run(Operation::Write, path, |ctx, grant, gp| {
             let bound = grant.bounds().write_bytes;
             if data.len() as u64 > u64::from(bound) {
                 return Err(FsError::new(
                     FsErrorCode::TooLarge,
-                    &format!("write of {} bytes is above the {bound}-byte bound", data.len()),
+                    &format!(
+                        "write of {} bytes is above the {bound}-byte bound",
+                        data.len()
+                    ),
                     Some(path),
                 ));
             }
@@ -244,13 +287,28 @@ impl FsContext {
     pub fn stat(&mut self, path: &str) -> Result<Metadata, FsError> {
         self.run(Operation::Stat, path, |_ctx, grant, gp| {
             let Some((parents, name)) = gp.split_last() else {
-                return Ok(Metadata { kind: EntryKind::Directory, size: 0 });
+                return Ok(Metadata {
+                    kind: EntryKind::Directory,
+                    size: 0,
+                });
             };
             let dir = resolve::open_dir(grant.dir(), parents, path)?;
-            let meta = resolve::lstat(&dir, name, path)?
-                .ok_or_else(|| FsError::new(FsErrorCode::NotFound, "no such file or directory", Some(path)))?;
+            let meta = resolve::lstat(&dir, name, path)?.ok_or_else(|| {
+                FsError::new(
+                    FsErrorCode::NotFound,
+                    "no such file or directory",
+                    Some(path),
+                )
+            })?;
             let kind = kind_of(meta.file_type());
-            Ok(Metadata { kind, size: if kind == EntryKind::File { meta.len() } else { 0 } })
+            Ok(Metadata {
+                kind,
+                size: if kind == EntryKind::File {
+                    meta.len()
+                } else {
+                    0
+                },
+            })
         })
     }
 
@@ -268,7 +326,10 @@ impl FsContext {
             .take_call()
             .and_then(|()| authorize(&grants, op, path))
             .and_then(|(grant, gp)| body(self, grant, &gp));
-        let shown = crate::diag::redact_guest_path(path);
+        let shown = match &result {
+            Err(e) if e.code == FsErrorCode::InvalidPath => "<invalid>".to_owned(),
+            _ => crate::diag::redact_guest_path(path),
+        };
         match &result {
             Ok(_) => tracing::info!(
                 target: "yoi_plugin_host::fs",
@@ -288,7 +349,11 @@ impl FsContext {
 
 /// The grant check: parse, find the mount's grant, check the operation and
 /// the path policy. Nothing here touches the disk.
-fn authorize<'g>(grants: &'g GrantSet, op: Operation, path: &str) -> Result<(&'g Grant, GuestPath), FsError> {
+fn authorize<'g>(
+    grants: &'g GrantSet,
+    op: Operation,
+    path: &str,
+) -> Result<(&'g Grant, GuestPath), FsError> {
     let gp = GuestPath::parse(path, MAX_PATH_BYTES)?;
     let denied = |what: &str| FsError::new(FsErrorCode::Denied, what, Some(path));
     let grant = grants
@@ -300,8 +365,12 @@ fn authorize<'g>(grants: &'g GrantSet, op: Operation, path: &str) -> Result<(&'g
     let inner = gp.inner();
     let visible = match op {
         Operation::List => grant.policy().dir_visible(&inner),
-        Operation::Stat => grant.policy().file_visible(&inner) || grant.policy().dir_visible(&inner),
-        Operation::Read | Operation::Write => inner.is_empty() || grant.policy().file_visible(&inner),
+        Operation::Stat => {
+            grant.policy().file_visible(&inner) || grant.policy().dir_visible(&inner)
+        }
+        Operation::Read | Operation::Write => {
+            inner.is_empty() || grant.policy().file_visible(&inner)
+        }
     };
     if !visible {
         return Err(denied("path is outside the grant's patterns"));

@@ -30,16 +30,14 @@ pub struct GuestPath {
 impl GuestPath {
     /// Parses `raw`, bounded to `max_bytes`.
     pub fn parse(raw: &str, max_bytes: usize) -> Result<GuestPath, FsError> {
-        let invalid = |what: &str| FsError::new(FsErrorCode::InvalidPath, what, Some(raw));
+        // Malformed input is not echoed at all (it may be a host path the
+        // guest is probing with); the reason is enough.
+        let invalid = |what: &str| FsError::new(FsErrorCode::InvalidPath, what, None);
         if raw.is_empty() {
             return Err(invalid("empty path"));
         }
         if raw.len() > max_bytes {
-            return Err(FsError::new(
-                FsErrorCode::InvalidPath,
-                &format!("path longer than {max_bytes} bytes"),
-                Some(raw),
-            ));
+            return Err(invalid(&format!("path longer than {max_bytes} bytes")));
         }
         if raw.chars().any(char::is_control) {
             return Err(invalid("control character in path"));
@@ -147,7 +145,10 @@ mod tests {
             assert_eq!(code(raw), Some(FsErrorCode::InvalidPath), "{raw:?}");
         }
         assert_eq!(code(&"a/".repeat(600)), Some(FsErrorCode::InvalidPath));
-        assert_eq!(code(&format!("docs/{}", "x".repeat(256))), Some(FsErrorCode::InvalidPath));
+        assert_eq!(
+            code(&format!("docs/{}", "x".repeat(256))),
+            Some(FsErrorCode::InvalidPath)
+        );
     }
 
     #[test]

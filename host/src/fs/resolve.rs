@@ -22,9 +22,7 @@ use super::error::{FsError, FsErrorCode};
 /// Opens the directory reached by `segments` beneath `root` (a fresh handle
 /// to `root` itself when `segments` is empty).
 pub(crate) fn open_dir(root: &Dir, segments: &[String], guest: &str) -> Result<Dir, FsError> {
-    let mut dir = root
-        .try_clone()
-        .map_err(|e| FsError::from_io(&e, guest))?;
+    let mut dir = root.try_clone().map_err(|e| FsError::from_io(&e, guest))?;
     for segment in segments {
         dir = match dir.open_dir_nofollow(segment) {
             Ok(next) => next,
@@ -75,7 +73,11 @@ enum Want {
 /// Picks the error code for a failed open of `name` in `dir`.
 fn classify(dir: &Dir, name: &str, err: &io::Error, guest: &str, want: Want) -> FsError {
     if err.kind() == io::ErrorKind::NotFound {
-        return FsError::new(FsErrorCode::NotFound, "no such file or directory", Some(guest));
+        return FsError::new(
+            FsErrorCode::NotFound,
+            "no such file or directory",
+            Some(guest),
+        );
     }
     match dir.symlink_metadata(name) {
         Ok(meta) if meta.is_symlink() => FsError::new(
@@ -83,16 +85,12 @@ fn classify(dir: &Dir, name: &str, err: &io::Error, guest: &str, want: Want) -> 
             "symlinks are not followed",
             Some(guest),
         ),
-        Ok(meta) if matches!(want, Want::Directory) && !meta.is_dir() => FsError::new(
-            FsErrorCode::NotADirectory,
-            "not a directory",
-            Some(guest),
-        ),
-        Ok(meta) if matches!(want, Want::File) && !meta.is_file() => FsError::new(
-            FsErrorCode::NotAFile,
-            "not a regular file",
-            Some(guest),
-        ),
+        Ok(meta) if matches!(want, Want::Directory) && !meta.is_dir() => {
+            FsError::new(FsErrorCode::NotADirectory, "not a directory", Some(guest))
+        }
+        Ok(meta) if matches!(want, Want::File) && !meta.is_file() => {
+            FsError::new(FsErrorCode::NotAFile, "not a regular file", Some(guest))
+        }
         _ => FsError::from_io(err, guest),
     }
 }

@@ -34,7 +34,11 @@ pub(super) fn write_atomic(
     options: &WriteOptions,
 ) -> Result<WriteOutput, FsError> {
     let Some((parents, name)) = gp.split_last() else {
-        return Err(FsError::new(FsErrorCode::NotAFile, "a mount root is a directory", Some(guest)));
+        return Err(FsError::new(
+            FsErrorCode::NotAFile,
+            "a mount root is a directory",
+            Some(guest),
+        ));
     };
     if let Some(expected) = options.expected_digest.as_deref()
         && expected != ABSENT
@@ -52,25 +56,47 @@ pub(super) fn write_atomic(
     let existing = resolve::lstat(&dir, name, guest)?;
     let permissions = match &existing {
         Some(meta) if meta.is_symlink() => {
-            return Err(FsError::new(FsErrorCode::Symlink, "symlinks are not followed", Some(guest)));
+            return Err(FsError::new(
+                FsErrorCode::Symlink,
+                "symlinks are not followed",
+                Some(guest),
+            ));
         }
         Some(meta) if !meta.is_file() => {
-            return Err(FsError::new(FsErrorCode::NotAFile, "not a regular file", Some(guest)));
+            return Err(FsError::new(
+                FsErrorCode::NotAFile,
+                "not a regular file",
+                Some(guest),
+            ));
         }
         Some(meta) => Some(meta.permissions()),
         None => None,
     };
     match (options.mode, existing.is_some()) {
         (WriteMode::CreateNew, true) => {
-            return Err(FsError::new(FsErrorCode::AlreadyExists, "already exists", Some(guest)));
+            return Err(FsError::new(
+                FsErrorCode::AlreadyExists,
+                "already exists",
+                Some(guest),
+            ));
         }
         (WriteMode::ReplaceExisting, false) => {
-            return Err(FsError::new(FsErrorCode::NotFound, "no such file", Some(guest)));
+            return Err(FsError::new(
+                FsErrorCode::NotFound,
+                "no such file",
+                Some(guest),
+            ));
         }
         _ => {}
     }
     if let Some(expected) = options.expected_digest.as_deref() {
-        let conflict = || FsError::new(FsErrorCode::Conflict, "content changed since it was read", Some(guest));
+        let conflict = || {
+            FsError::new(
+                FsErrorCode::Conflict,
+                "content changed since it was read",
+                Some(guest),
+            )
+        };
         match (expected, existing.is_some()) {
             (ABSENT, false) => {}
             (ABSENT, true) | (_, false) => return Err(conflict()),
@@ -83,15 +109,18 @@ pub(super) fn write_atomic(
     }
 
     let temp = temp_name();
-    let staged = stage(&dir, &temp, data, permissions).and_then(|()| commit(&dir, &temp, name, options.mode));
+    let staged = stage(&dir, &temp, data, permissions)
+        .and_then(|()| commit(&dir, &temp, name, options.mode));
     if let Err(err) = staged {
         let _ = dir.remove_file(&temp);
         return Err(match err.kind() {
-            io::ErrorKind::AlreadyExists => FsError::new(FsErrorCode::AlreadyExists, "already exists", Some(guest)),
+            io::ErrorKind::AlreadyExists => {
+                FsError::new(FsErrorCode::AlreadyExists, "already exists", Some(guest))
+            }
             _ => FsError::from_io(&err, guest),
         });
     }
-    rustix::fs::fsync(&dir).map_err(|e| FsError::from_io(&e.into(), guest))?;
+    sync_dir(&dir).map_err(|e| FsError::from_io(&e, guest))?;
     Ok(WriteOutput {
         size: data.len() as u64,
         digest: hex::encode(Sha256::digest(data)),
@@ -99,9 +128,17 @@ pub(super) fn write_atomic(
 }
 
 /// Writes and fsyncs the temp file.
-fn stage(dir: &Dir, temp: &str, data: &[u8], permissions: Option<cap_std::fs::Permissions>) -> io::Result<()> {
+fn stage(
+    dir: &Dir,
+    temp: &str,
+    data: &[u8],
+    permissions: Option<cap_std::fs::Permissions>,
+) -> io::Result<()> {
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true).follow(FollowSymlinks::No);
+    options
+        .write(true)
+        .create_new(true)
+        .follow(FollowSymlinks::No);
     options.mode(0o644);
     let mut file = dir.open_with(temp, &options)?;
     if let Some(permissions) = permissions {
@@ -124,12 +161,28 @@ fn commit(dir: &Dir, temp: &str, name: &str, mode: WriteMode) -> io::Result<()> 
     }
 }
 
+/// Fsyncs a directory so a rename in it is durable. cap-std directory
+/// handles may be `O_PATH` (no fsync), so this opens `.` beneath it.
+fn sync_dir(dir: &Dir) -> io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(
+        dir,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    )?;
+    rustix::fs::fsync(&fd)?;
+    Ok(())
+}
+
 fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError> {
     let (mut file, _) = resolve::open_file(dir, name, guest)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = file.read(&mut buf).map_err(|e| FsError::from_io(&e, guest))?;
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| FsError::from_io(&e, guest))?;
         if n == 0 {
             break;
         }
@@ -144,7 +197,11 @@ fn temp_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let seed = format!("{}:{}:{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let seed = format!(
+        "{}:{}:{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     let digest = Sha256::digest(seed.as_bytes());
     format!("{TEMP_PREFIX}{}", hex::encode(&digest[..8]))
 }

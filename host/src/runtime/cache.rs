@@ -55,13 +55,18 @@ impl CompileCache {
         compile: impl FnOnce() -> wasmtime::Result<Component>,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry_path(engine, digest);
-        if path.is_file() {
+        // Read into memory rather than mmap the file: a cache file truncated
+        // or rewritten in place by someone else must not be able to crash the
+        // host (SIGBUS on a mapped page).
+        if let Ok(artifact) = std::fs::read(&path) {
             // SAFETY: the cache directory is host-private trusted state (see
             // module docs) and entries are keyed by engine compatibility;
             // wasmtime additionally verifies the artifact header.
-            match unsafe { Component::deserialize_file(engine, &path) } {
+            match unsafe { Component::deserialize(engine, &artifact) } {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(err) => tracing::warn!(target: "yoi_plugin_host::cache", error = %err, "unusable cache entry; recompiling"),
+                Err(err) => {
+                    tracing::warn!(target: "yoi_plugin_host::cache", error = %err, "unusable cache entry; recompiling")
+                }
             }
         }
         let component = compile()?;

@@ -6,7 +6,9 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The bytes are a core WebAssembly module, not a component.
-    #[error("this is a core wasm module, not a component; build for wasm32-wasip2 (or componentize)")]
+    #[error(
+        "this is a core wasm module, not a component; build for wasm32-wasip2 (or componentize)"
+    )]
     NotAComponent,
     /// The bytes are not valid WebAssembly.
     #[error("malformed component: {0}")]
@@ -15,10 +17,14 @@ pub enum LoadError {
     #[error("unsupported ABI '{0}': this host supports yoi-plugin-wasm-1")]
     UnsupportedAbi(String),
     /// The component imports something that carries authority or is unknown.
-    #[error("import '{0}' is not allowed: plugins may import only yoi:plugin/fs, yoi:plugin/log and authority-free WASI (cli stdio/env/exit, io, clocks, random)")]
+    #[error(
+        "import '{0}' is not allowed: plugins may import only yoi:plugin/fs, yoi:plugin/log and authority-free WASI (cli stdio/env/exit, io, clocks, random)"
+    )]
     ForbiddenImport(String),
     /// The component does not export the tool interface of its ABI.
-    #[error("the component does not export '{0}' (is it built against the yoi-plugin-wasm-1 world?)")]
+    #[error(
+        "the component does not export '{0}' (is it built against the yoi-plugin-wasm-1 world?)"
+    )]
     MissingExport(String),
     /// Wasmtime could not compile the component.
     #[error("compilation failed: {0}")]

@@ -26,7 +26,8 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
     };
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
+        let payload =
+            payload.map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
         match payload {
             Payload::Version { encoding, .. } => {
                 if depth == 0 && encoding == Encoding::Module {
@@ -37,13 +38,15 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::ComponentImportSection(reader) if depth == 1 => {
                 for import in reader {
-                    let import = import.map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
+                    let import = import
+                        .map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
                     info.imports.push(import.name.name.to_owned());
                 }
             }
             Payload::ComponentExportSection(reader) if depth == 1 => {
                 for export in reader {
-                    let export = export.map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
+                    let export = export
+                        .map_err(|e| LoadError::Malformed(diag::bound(&e.to_string(), 200)))?;
                     info.exports.push(export.name.name.to_owned());
                 }
             }

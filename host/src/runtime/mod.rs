@@ -161,7 +161,12 @@ impl PluginHost {
     /// Loads a component: checks the declared ABI, inspects imports and
     /// exports statically, compiles (or loads from the cache) and pre-links.
     /// Nothing of the plugin runs.
-    pub fn load(&self, identity: PluginIdentity, abi: &str, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
+    pub fn load(
+        &self,
+        identity: PluginIdentity,
+        abi: &str,
+        bytes: &[u8],
+    ) -> Result<LoadedPlugin, LoadError> {
         let abi = AbiVersion::parse(abi)?;
         let info = inspect::inspect(bytes)?;
         inspect::check_abi(&info, abi)?;
@@ -178,7 +183,8 @@ impl PluginHost {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(crate::diag::bound(&format!("{e:#}"), 300)))?;
         let pre = match abi {
-            AbiVersion::V1 => v1::PluginPre::new(instance_pre).map_err(|e| LoadError::Link(crate::diag::bound(&format!("{e:#}"), 300)))?,
+            AbiVersion::V1 => v1::PluginPre::new(instance_pre)
+                .map_err(|e| LoadError::Link(crate::diag::bound(&format!("{e:#}"), 300)))?,
         };
         tracing::info!(target: "yoi_plugin_host::runtime", plugin = %identity, abi = %abi, cache = ?cache, "plugin loaded");
         Ok(LoadedPlugin {
@@ -251,11 +257,21 @@ impl LoadedPlugin {
 
     /// Calls `tool` on a blocking thread (tokio `spawn_blocking`), so many
     /// calls run concurrently without stalling the async runtime.
-    pub async fn call(&self, grants: Arc<GrantSet>, tool: &str, input: &str, limits: CallLimits) -> CallOutcome {
+    pub async fn call(
+        &self,
+        grants: Arc<GrantSet>,
+        tool: &str,
+        input: &str,
+        limits: CallLimits,
+    ) -> CallOutcome {
         let this = self.clone();
         let (tool, input) = (tool.to_owned(), input.to_owned());
         let started = Instant::now();
-        match tokio::task::spawn_blocking(move || this.call_blocking(grants, &tool, &input, &limits)).await {
+        match tokio::task::spawn_blocking(move || {
+            this.call_blocking(grants, &tool, &input, &limits)
+        })
+        .await
+        {
             Ok(outcome) => outcome,
             Err(join) => CallOutcome {
                 result: Err(CallError::Internal(format!("call thread failed: {join}"))),
@@ -270,7 +286,13 @@ impl LoadedPlugin {
 
     /// Calls `tool` with `input` (JSON) on the current thread, with exactly
     /// the authority in `grants` (which must be issued for this plugin).
-    pub fn call_blocking(&self, grants: Arc<GrantSet>, tool: &str, input: &str, limits: &CallLimits) -> CallOutcome {
+    pub fn call_blocking(
+        &self,
+        grants: Arc<GrantSet>,
+        tool: &str,
+        input: &str,
+        limits: &CallLimits,
+    ) -> CallOutcome {
         let started = Instant::now();
         let inner = &self.inner;
         let host = &inner.host.inner;
@@ -285,10 +307,9 @@ impl LoadedPlugin {
         };
         let mut store = Store::new(&host.engine, state);
         let result = self.run(&mut store, &grants, tool, input, limits);
-        let result = result.map_err(|err| {
+        if let Err(err) = &result {
             tracing::info!(target: "yoi_plugin_host::runtime", plugin = %inner.identity, tool = %crate::diag::bound(tool, 64), code = err.code(), "tool call failed");
-            err
-        });
+        }
         let state = store.into_data();
         CallOutcome {
             result,
@@ -325,7 +346,11 @@ impl LoadedPlugin {
             return Err(CallError::InvalidInput(format!("input is not JSON: {e}")));
         }
         store.limiter(|s| &mut s.limiter);
-        let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1) as u64;
+        let ticks = limits
+            .timeout
+            .as_nanos()
+            .div_ceil(EPOCH_TICK.as_nanos())
+            .max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         if inner.host.inner.fuel {
@@ -352,7 +377,11 @@ impl LoadedPlugin {
 
 /// Turns a wasmtime error into a typed call error. Trap messages are
 /// reduced to the trap code (no guest backtrace text).
-fn classify_trap(store: &Store<PluginState>, err: &wasmtime::Error, limits: &CallLimits) -> CallError {
+fn classify_trap(
+    store: &Store<PluginState>,
+    err: &wasmtime::Error,
+    limits: &CallLimits,
+) -> CallError {
     match store.data().limiter.hit {
         Some(LimitHit::Memory) => return CallError::MemoryLimit(limits.memory_bytes),
         Some(LimitHit::Table) => return CallError::TableLimit,

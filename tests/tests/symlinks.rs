@@ -1,0 +1,205 @@
+//! Symlink policy: never followed. Escapes through symlinks fail, also
+//! while another thread swaps directories and symlinks concurrently.
+
+use std::os::unix::fs::symlink;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+use yoi_e2e_tests::*;
+use yoi_plugin_host::fs::bounds::InvocationBudget;
+use yoi_plugin_host::{FsContext, GrantSet, GrantSpec, LockRegistry, Operation::*, PluginIdentity};
+
+#[test]
+fn symlinks_are_never_followed() {
+    let sb = Sandbox::new();
+    sb.file("real/inside.txt", "inside");
+    symlink(&sb.outside, sb.mount.join("to-outside")).unwrap();
+    symlink(sb.outside.join("secret.txt"), sb.mount.join("secret-link")).unwrap();
+    symlink(sb.mount.join("real"), sb.mount.join("to-real")).unwrap();
+    symlink("real/inside.txt", sb.mount.join("relative-inside")).unwrap();
+    symlink("../outside/secret.txt", sb.mount.join("relative-escape")).unwrap();
+    symlink("does-not-exist", sb.mount.join("dangling")).unwrap();
+    symlink("loop-b", sb.mount.join("loop-a")).unwrap();
+    symlink("loop-a", sb.mount.join("loop-b")).unwrap();
+    let hostile = load("hostile");
+    let g = grants(
+        &hostile,
+        &[GrantSpec::new("m", &sb.mount, &[Read, List, Write, Stat])],
+    );
+
+    let symlink_cases = [
+        ("read", "m/to-outside/secret.txt"),
+        ("read", "m/secret-link"),
+        ("read", "m/to-real/inside.txt"),
+        ("read", "m/relative-inside"),
+        ("read", "m/relative-escape"),
+        ("read", "m/dangling"),
+        ("read", "m/loop-a"),
+        ("read", "m/loop-a/x"),
+        ("list", "m/to-outside"),
+        ("list", "m/to-real"),
+        ("stat", "m/to-outside/secret.txt"),
+        ("write", "m/secret-link"),
+        ("write", "m/to-outside/secret.txt"),
+        ("write", "m/to-outside/new.txt"),
+        ("write", "m/dangling"),
+    ];
+    for (op, path) in symlink_cases {
+        let code = probe_code(
+            &hostile,
+            &g,
+            json!({"op": op, "path": path, "text": "pwned"}),
+        );
+        assert_eq!(code, "symlink", "{op} {path}");
+    }
+    // Stat and list report a symlink without following it.
+    let meta = probe(&hostile, &g, json!({"op": "stat", "path": "m/to-outside"})).unwrap();
+    assert_eq!(meta["kind"], "symlink");
+    let listing = probe(&hostile, &g, json!({"op": "list", "path": "m"})).unwrap();
+    let link = listing["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "to-outside")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (link["kind"].as_str(), link["size"].as_u64()),
+        (Some("symlink"), Some(0))
+    );
+    // Nothing outside changed or appeared.
+    assert_eq!(
+        std::fs::read_to_string(sb.outside.join("secret.txt")).unwrap(),
+        SECRET
+    );
+    assert!(!sb.outside.join("new.txt").exists());
+    assert!(!sb.mount.join("does-not-exist").exists());
+}
+
+/// Swaps `mount/sw` between a real directory and a symlink to the outside
+/// directory as fast as possible until `stop`.
+fn swapper(sb: &Sandbox, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    let sw = sb.mount.join("sw");
+    let outside = sb.outside.clone();
+    std::thread::spawn(move || {
+        let mut swaps = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let _ = std::fs::remove_file(&sw);
+            let _ = std::fs::create_dir(&sw);
+            let _ = std::fs::write(sw.join("secret.txt"), "inside");
+            // Not following the symlink: removes a real dir, or the link.
+            let _ = std::fs::remove_dir_all(&sw);
+            let _ = symlink(&outside, &sw);
+            swaps += 1;
+        }
+        swaps
+    })
+}
+
+/// The guest reads `m/sw/secret.txt` thousands of times while the host
+/// swaps `sw`: no read may ever return the outside content.
+#[test]
+fn concurrent_symlink_swaps_never_escape_through_a_plugin() {
+    let sb = Sandbox::new();
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[GrantSpec::new("m", &sb.mount, &[Read])]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = swapper(&sb, stop.clone());
+    let (mut inside, mut outside, mut errors) = (0u64, 0u64, serde_json::Map::new());
+    for _ in 0..6 {
+        let out = call_ok(
+            &hostile,
+            &g,
+            "read_loop",
+            &json!({"path": "m/sw/secret.txt", "iterations": 2000}),
+        );
+        for (text, count) in out["contents"].as_object().unwrap() {
+            let count = count.as_u64().unwrap();
+            if text.contains(SECRET) {
+                outside += count;
+            } else {
+                // "" while the swapper has created but not yet filled it.
+                assert!(text == "inside" || text.is_empty(), "{text:?}");
+                inside += count;
+            }
+        }
+        for (code, count) in out["errors"].as_object().unwrap() {
+            let prev = errors.get(code).and_then(Value::as_u64).unwrap_or(0);
+            errors.insert(code.clone(), json!(prev + count.as_u64().unwrap()));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    eprintln!("swaps={swaps} inside={inside} outside={outside} errors={errors:?}");
+    assert_eq!(
+        outside, 0,
+        "a read escaped the mount through a swapped symlink"
+    );
+    assert!(swaps > 100, "the swapper did not run");
+    assert!(
+        errors.contains_key("symlink") || errors.contains_key("not-found"),
+        "the race was never observed"
+    );
+}
+
+/// The same race natively, at a much higher rate, directly against the fs
+/// semantics (as a host tool would use them), with many reader threads.
+#[test]
+fn concurrent_symlink_swaps_never_escape_natively() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.outside.join("outside-only.txt"), "x").unwrap();
+    let identity = PluginIdentity::new("test:race", "0", "0".repeat(64));
+    let grants = Arc::new(
+        GrantSet::open(
+            identity,
+            &[GrantSpec::new("m", &sb.mount, &[Read, List, Write])],
+        )
+        .unwrap(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = swapper(&sb, stop.clone());
+    let readers: Vec<_> = (0..3)
+        .map(|i| {
+            let grants = grants.clone();
+            std::thread::spawn(move || {
+                let mut fs = FsContext::new(
+                    grants,
+                    Arc::new(LockRegistry::new()),
+                    InvocationBudget::new(u64::MAX, u64::MAX, u64::MAX),
+                );
+                let (mut ok, mut escaped) = (0u64, 0u64);
+                for n in 0..20_000 {
+                    if let Ok(r) = fs.read("m/sw/secret.txt", 0, 4096) {
+                        ok += 1;
+                        escaped += u64::from(r.data != b"inside" && !r.data.is_empty());
+                    }
+                    if let Ok(page) = fs.list("m/sw", None, 0) {
+                        escaped +=
+                            u64::from(page.entries.iter().any(|e| e.name == "outside-only.txt"));
+                    }
+                    if i == 0 && n % 10 == 0 {
+                        let _ = fs.write("m/sw/planted.txt", b"planted", &Default::default());
+                    }
+                }
+                (ok, escaped)
+            })
+        })
+        .collect();
+    let results: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    eprintln!("reader results {results:?}");
+    assert!(
+        results.iter().all(|(_, escaped)| *escaped == 0),
+        "escape observed: {results:?}"
+    );
+    assert!(
+        !sb.outside.join("planted.txt").exists(),
+        "a write escaped through the swapped symlink"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.outside.join("secret.txt")).unwrap(),
+        SECRET
+    );
+}
