@@ -181,8 +181,35 @@ pub trait Plugin {
 /// trait on a hidden adapter that dispatches every `call` through
 /// `<MyPlugin as Plugin>::tools()` and maps [`ToolError`] onto the WIT
 /// `tool-error` variant.
+///
+/// For a plugin you package, also list the tool names:
+/// `export_plugin!(MyPlugin, tools = ["read", "list"]);`. The names are
+/// embedded as a `yoi-plugin-tools` custom section, which `yoi-plugin check`
+/// compares with the tools `plugin.toml` declares — statically, without
+/// running the plugin.
 #[macro_export]
 macro_rules! export_plugin {
+    ($t:ty, tools = [$($tool:literal),+ $(,)?]) => {
+        $crate::export_plugin!($t);
+        const _: () = {
+            const __YOI_TOOLS: &str = concat!($($tool, "\n"),+);
+            /// The tool names, as a `yoi-plugin-tools` custom section that
+            /// hosts read statically (`yoi-plugin check`) without running
+            /// any plugin code.
+            #[used]
+            #[unsafe(link_section = "yoi-plugin-tools")]
+            static __YOI_TOOLS_SECTION: [u8; __YOI_TOOLS.len()] = {
+                let bytes = __YOI_TOOLS.as_bytes();
+                let mut out = [0u8; __YOI_TOOLS.len()];
+                let mut i = 0;
+                while i < bytes.len() {
+                    out[i] = bytes[i];
+                    i += 1;
+                }
+                out
+            };
+        };
+    };
     ($t:ty) => {
         const _: () = {
             #[doc(hidden)]

@@ -196,7 +196,8 @@ impl GrantSpec {
     }
 }
 
-fn validate_mount(mount: &str) -> Result<(), GrantError> {
+/// Checks a mount name: 1-64 of `[a-z0-9._-]`, not starting with `.`.
+pub fn validate_mount(mount: &str) -> Result<(), GrantError> {
     let ok = !mount.is_empty()
         && mount.len() <= 64
         && !mount.starts_with('.')

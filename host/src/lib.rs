@@ -14,11 +14,16 @@
 //! - [`diag`]: redaction and bounds for every diagnostic.
 
 pub mod abi;
+pub mod bundle;
 pub mod diag;
 pub mod fs;
 pub mod grant;
 pub mod identity;
+pub mod manifest;
+pub mod package;
+pub mod policy;
 pub mod runtime;
+pub mod store;
 
 pub use fs::{FsContext, error::FsError, error::FsErrorCode, locks::LockRegistry};
 pub use grant::{Grant, GrantError, GrantSet, GrantSpec, Operation};

@@ -224,7 +224,7 @@ impl Plugin for Grep {
     }
 }
 
-export_plugin!(Grep);
+export_plugin!(Grep, tools = ["search"]);
 
 #[cfg(test)]
 mod tests {

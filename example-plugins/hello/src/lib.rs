@@ -32,4 +32,4 @@ impl Plugin for Hello {
     }
 }
 
-export_plugin!(Hello);
+export_plugin!(Hello, tools = ["greet"]);

@@ -303,4 +303,18 @@ impl Plugin for Hostile {
     }
 }
 
-export_plugin!(Hostile);
+export_plugin!(
+    Hostile,
+    tools = [
+        "fs",
+        "read_loop",
+        "write_loop",
+        "spin",
+        "membomb",
+        "output_bomb",
+        "stdout_bomb",
+        "log_bomb",
+        "env",
+        "panic"
+    ]
+);

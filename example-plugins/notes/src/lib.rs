@@ -108,4 +108,4 @@ impl Plugin for Notes {
     }
 }
 
-export_plugin!(Notes);
+export_plugin!(Notes, tools = ["append", "read", "list"]);

@@ -56,6 +56,31 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
     Ok(info)
 }
 
+/// Tool names recorded in custom sections named `section` anywhere in the
+/// component (the SDK writes one per plugin), or `None` if there is none.
+/// Names are newline-separated UTF-8; blank names are ignored.
+pub fn declared_tools(bytes: &[u8], section: &str) -> Option<Vec<String>> {
+    let mut names: Option<Vec<String>> = None;
+    for payload in Parser::new(0).parse_all(bytes).flatten() {
+        if let Payload::CustomSection(reader) = payload
+            && reader.name() == section
+        {
+            let text = String::from_utf8_lossy(reader.data());
+            let list = names.get_or_insert_with(Vec::new);
+            list.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    names.map(|mut n| {
+        n.sort();
+        n.dedup();
+        n
+    })
+}
+
 /// Whether an import name is allowed under `abi`.
 pub fn import_allowed(abi: AbiVersion, name: &str) -> bool {
     if abi.host_imports().contains(&name) {

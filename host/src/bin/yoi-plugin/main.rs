@@ -1,0 +1,228 @@
+//! `yoi-plugin`: create, check, pack, install, inspect and run yoi plugins.
+//!
+//! Human output by default, `--json` on every command. Exit codes:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the tool call failed (typed error printed) |
+//! | 2 | usage error |
+//! | 3 | the plugin, package or manifest is invalid |
+//! | 4 | a grant is invalid |
+//! | 5 | I/O or store failure |
+//! | 6 | not installed / not found |
+
+mod package_cmds;
+mod run;
+mod starter;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "yoi-plugin",
+    version,
+    about = "Create, check, pack, install, inspect and run yoi WebAssembly tool plugins"
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of human text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The plugin store (default: $YOI_PLUGIN_STORE, else $XDG_DATA_HOME/yoi/plugins or ~/.local/share/yoi/plugins).
+    #[arg(long, global = true, value_name = "DIR")]
+    store: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a starter plugin in ./NAME (builds with `cargo build --target wasm32-wasip2`).
+    New {
+        /// Plugin name (1-64 of [a-z0-9_-], starting with a letter).
+        name: String,
+        /// Parent directory (default: current directory).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Path of the yoi-plugin-sdk crate (default: the one in this toolkit's checkout).
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Validate a plugin directory or a .yoi-plugin package.
+    Check {
+        /// Plugin directory or package file.
+        path: PathBuf,
+        /// Use this component file instead of the manifest's path (directories only).
+        #[arg(long, value_name = "FILE")]
+        component: Option<PathBuf>,
+    },
+    /// Pack a plugin directory into a deterministic .yoi-plugin archive.
+    Pack {
+        /// Plugin directory.
+        dir: PathBuf,
+        /// Output file (default: <id>-<version>.yoi-plugin in the current directory).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Use this component file instead of the manifest's path.
+        #[arg(long, value_name = "FILE")]
+        component: Option<PathBuf>,
+    },
+    /// Install a .yoi-plugin package into the store (atomic).
+    Install {
+        /// Package file.
+        file: PathBuf,
+        /// Source qualifier: user or project.
+        #[arg(long, default_value = "user")]
+        source: String,
+    },
+    /// List installed plugins (inventory only; nothing runs).
+    List,
+    /// What can this plugin touch? Tools, requested vs granted mounts, imports, digest.
+    #[command(alias = "inspect")]
+    Show {
+        /// Installed id (e.g. user:notes), a .yoi-plugin file, or a .wasm component.
+        target: String,
+        #[command(flatten)]
+        grants: run::GrantArgs,
+    },
+    /// Call one tool of an installed plugin (or a .wasm component) with explicit grants.
+    Run {
+        /// Installed id (e.g. user:notes) or a .wasm component.
+        target: String,
+        /// Tool name.
+        tool: String,
+        /// Tool input (JSON).
+        #[arg(long, default_value = "{}")]
+        input: String,
+        #[command(flatten)]
+        grants: run::GrantArgs,
+        /// Wall-clock timeout in milliseconds.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+        /// Compile cache directory (default: <store>/.cache).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Remove an installed plugin.
+    Remove {
+        /// Installed id, e.g. user:notes.
+        id: String,
+    },
+}
+
+/// A command's failure: exit code, stable error code, message.
+pub struct Failure {
+    exit: u8,
+    code: String,
+    message: String,
+}
+
+impl Failure {
+    /// A failure with the given exit code.
+    pub fn new(exit: u8, code: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Failure {
+            exit,
+            code: code.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Output mode.
+#[derive(Clone, Copy)]
+pub struct Out {
+    json: bool,
+}
+
+impl Out {
+    /// Prints `value` as JSON, or `human` as text.
+    pub fn emit(self, value: Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{value}");
+        } else {
+            let text = human();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+
+    /// Whether JSON output is on.
+    pub fn json(self) -> bool {
+        self.json
+    }
+}
+
+fn default_store() -> PathBuf {
+    if let Some(dir) = std::env::var_os("YOI_PLUGIN_STORE") {
+        return PathBuf::from(dir);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("yoi/plugins")
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YOI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    let store = cli.store.unwrap_or_else(default_store);
+    let result = match cli.command {
+        Command::New { name, dir, sdk } => starter::new(out, &name, dir, sdk),
+        Command::Check { path, component } => package_cmds::check(out, &path, component.as_deref()),
+        Command::Pack {
+            dir,
+            output,
+            component,
+        } => package_cmds::pack(out, &dir, output, component.as_deref()),
+        Command::Install { file, source } => package_cmds::install(out, &store, &file, &source),
+        Command::List => package_cmds::list(out, &store),
+        Command::Show { target, grants } => package_cmds::show(out, &store, &target, &grants),
+        Command::Run {
+            target,
+            tool,
+            input,
+            grants,
+            timeout_ms,
+            cache_dir,
+        } => run::run(
+            out,
+            &store,
+            run::RunArgs {
+                target,
+                tool,
+                input,
+                grants,
+                timeout: std::time::Duration::from_millis(timeout_ms),
+                cache_dir,
+            },
+        ),
+        Command::Remove { id } => package_cmds::remove(out, &store, &id),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if out.json {
+                println!(
+                    "{}",
+                    json!({ "error": { "code": f.code, "message": f.message } })
+                );
+            } else {
+                eprintln!("error [{}]: {}", f.code, f.message);
+            }
+            ExitCode::from(f.exit)
+        }
+    }
+}

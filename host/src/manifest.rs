@@ -1,0 +1,418 @@
+//! `plugin.toml`: the plugin manifest, plain data plus validation.
+//!
+//! Strict: unknown fields are rejected, `schema_version` must be one this
+//! host reads. A manifest *requests* permissions; it never grants them —
+//! grants come from the host (policy, enablement, `--grant`).
+//!
+//! ```toml
+//! schema_version = 1
+//! id = "notes"
+//! name = "Notes"
+//! version = "0.1.0"
+//! abi = "yoi-plugin-wasm-1"
+//! component = "notes.wasm"
+//! description = "A journal under a granted mount"
+//!
+//! [[tools]]
+//! name = "read"
+//! description = "Read a file"
+//! input_schema = { type = "object", required = ["path"], properties = { path = { type = "string" } } }
+//!
+//! [permissions]
+//! host_apis = ["fs", "log"]
+//! mounts = [{ name = "notes", ops = ["read", "list", "write"], reason = "the journal" }]
+//! ```
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::abi::AbiVersion;
+use crate::diag;
+use crate::grant::Operation;
+
+/// The manifest's file name inside a plugin directory or package.
+pub const MANIFEST_FILE: &str = "plugin.toml";
+
+/// The manifest schema version this host reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest manifest accepted, in bytes.
+pub const MAX_MANIFEST_BYTES: usize = 256 * 1024;
+
+/// A parsed `plugin.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Manifest schema version; must be [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Plugin id without source qualifier: 1–64 of `[a-z0-9_-]`, starting
+    /// with a letter. The store qualifies it (`user:notes`).
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Exact version (`[0-9A-Za-z.+-]`, e.g. `0.1.0`).
+    pub version: String,
+    /// ABI identifier, `yoi-plugin-wasm-1`.
+    pub abi: String,
+    /// Path of the component inside the plugin directory / package.
+    pub component: String,
+    /// What the plugin is for.
+    #[serde(default)]
+    pub description: String,
+    /// The tools the plugin offers.
+    pub tools: Vec<ToolSpec>,
+    /// Requested (not granted) permissions.
+    #[serde(default)]
+    pub permissions: Permissions,
+}
+
+/// One tool of a plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    /// Tool name: 1–64 of `[a-z0-9_-]`.
+    pub name: String,
+    /// What the tool does (shown to agents).
+    pub description: String,
+    /// JSON Schema of the input; inputs are validated against it before a
+    /// call.
+    pub input_schema: Value,
+}
+
+/// Host APIs a plugin can request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostApi {
+    /// The `fs` host API.
+    Fs,
+    /// The `log` host API.
+    Log,
+}
+
+/// Requested permissions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Host APIs the plugin wants to use.
+    #[serde(default)]
+    pub host_apis: Vec<HostApi>,
+    /// Mounts the plugin asks for.
+    #[serde(default)]
+    pub mounts: Vec<MountRequest>,
+}
+
+/// A requested mount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountRequest {
+    /// Mount name the plugin will use as the first path segment.
+    pub name: String,
+    /// Operations it asks for.
+    pub ops: Vec<Operation>,
+    /// Why (shown on review).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A manifest problem: the field, what is wrong, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// Not valid TOML for the manifest structure (includes unknown fields).
+    #[error("plugin.toml does not parse: {0}")]
+    Parse(String),
+    /// A field has an invalid value.
+    #[error("plugin.toml field `{field}`: {problem} (fix: {fix})")]
+    Invalid {
+        /// The offending field, e.g. `tools[1].name`.
+        field: String,
+        /// What is wrong.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
+}
+
+impl ManifestError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ManifestError::Parse(_) => "manifest-parse",
+            ManifestError::Invalid { .. } => "manifest-invalid",
+        }
+    }
+}
+
+fn invalid(
+    field: impl Into<String>,
+    problem: impl Into<String>,
+    fix: impl Into<String>,
+) -> ManifestError {
+    ManifestError::Invalid {
+        field: field.into(),
+        problem: diag::bound(&problem.into(), 200),
+        fix: fix.into(),
+    }
+}
+
+fn is_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.as_bytes()[0].is_ascii_lowercase()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+impl Manifest {
+    /// Parses and validates manifest text.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::Parse(format!(
+                "larger than {MAX_MANIFEST_BYTES} bytes"
+            )));
+        }
+        let manifest: Manifest = toml::from_str(text)
+            .map_err(|e| ManifestError::Parse(diag::bound(&e.to_string(), 400)))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// The ABI version the manifest declares.
+    pub fn abi_version(&self) -> Result<AbiVersion, ManifestError> {
+        AbiVersion::parse(&self.abi).map_err(|_| {
+            invalid(
+                "abi",
+                format!("unsupported ABI '{}'", diag::bound(&self.abi, 64)),
+                "set abi = \"yoi-plugin-wasm-1\"",
+            )
+        })
+    }
+
+    /// Checks every field rule.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(invalid(
+                "schema_version",
+                format!("unsupported schema_version {}", self.schema_version),
+                format!("set schema_version = {SCHEMA_VERSION}"),
+            ));
+        }
+        if !is_name(&self.id, 64) {
+            return Err(invalid(
+                "id",
+                "must be 1-64 of [a-z0-9_-] starting with a letter",
+                "e.g. id = \"notes\"",
+            ));
+        }
+        if self.name.trim().is_empty() || self.name.len() > 128 {
+            return Err(invalid(
+                "name",
+                "must be 1-128 characters",
+                "e.g. name = \"Notes\"",
+            ));
+        }
+        let version_ok = !self.version.is_empty()
+            && self.version.len() <= 64
+            && self
+                .version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b));
+        if !version_ok {
+            return Err(invalid(
+                "version",
+                "must be an exact version of [0-9A-Za-z.+-]",
+                "e.g. version = \"0.1.0\"",
+            ));
+        }
+        self.abi_version()?;
+        crate::package::check_entry_path(&self.component).map_err(|e| {
+            invalid(
+                "component",
+                format!("not a safe relative path ({})", e.code()),
+                "e.g. component = \"plugin.wasm\"",
+            )
+        })?;
+        if self.description.len() > 4096 {
+            return Err(invalid(
+                "description",
+                "longer than 4096 bytes",
+                "shorten it",
+            ));
+        }
+        if self.tools.is_empty() {
+            return Err(invalid(
+                "tools",
+                "no tools declared",
+                "add a [[tools]] table",
+            ));
+        }
+        let mut names = BTreeSet::new();
+        for (i, tool) in self.tools.iter().enumerate() {
+            let field = |f: &str| format!("tools[{i}].{f}");
+            if !is_name(&tool.name, 64) {
+                return Err(invalid(
+                    field("name"),
+                    "must be 1-64 of [a-z0-9_-] starting with a letter",
+                    "e.g. name = \"read\"",
+                ));
+            }
+            if !names.insert(tool.name.as_str()) {
+                return Err(invalid(
+                    field("name"),
+                    format!("duplicate tool '{}'", tool.name),
+                    "give each tool a unique name",
+                ));
+            }
+            if tool.description.trim().is_empty() {
+                return Err(invalid(
+                    field("description"),
+                    "empty",
+                    "say what the tool does",
+                ));
+            }
+            if let Err(e) = jsonschema::validator_for(&tool.input_schema) {
+                return Err(invalid(
+                    field("input_schema"),
+                    format!("not a valid JSON Schema: {e}"),
+                    "e.g. input_schema = { type = \"object\" }",
+                ));
+            }
+        }
+        let mut mounts = BTreeSet::new();
+        for (i, mount) in self.permissions.mounts.iter().enumerate() {
+            let field = |f: &str| format!("permissions.mounts[{i}].{f}");
+            if crate::grant::validate_mount(&mount.name).is_err() {
+                return Err(invalid(
+                    field("name"),
+                    "must be 1-64 of [a-z0-9._-], not starting with '.'",
+                    "e.g. name = \"notes\"",
+                ));
+            }
+            if !mounts.insert(mount.name.as_str()) {
+                return Err(invalid(
+                    field("name"),
+                    "mount requested twice",
+                    "merge the two entries",
+                ));
+            }
+            if mount.ops.is_empty() {
+                return Err(invalid(
+                    field("ops"),
+                    "no operations",
+                    "e.g. ops = [\"read\", \"list\"]",
+                ));
+            }
+        }
+        if !self.permissions.mounts.is_empty() && !self.permissions.host_apis.contains(&HostApi::Fs)
+        {
+            return Err(invalid(
+                "permissions.host_apis",
+                "mounts are requested but the fs API is not",
+                "add \"fs\" to host_apis",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tool named `name`.
+    pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+}
+
+/// Validates `input` (JSON text) against the tool's input schema. Returns
+/// a bounded description of the first violation.
+pub fn validate_input(tool: &ToolSpec, input: &str) -> Result<(), String> {
+    let value: Value =
+        serde_json::from_str(input).map_err(|e| format!("input is not JSON: {e}"))?;
+    let validator = jsonschema::validator_for(&tool.input_schema)
+        .map_err(|e| format!("the tool's schema is invalid: {e}"))?;
+    match validator.iter_errors(&value).next() {
+        None => Ok(()),
+        Some(err) => Err(diag::bound(
+            &format!(
+                "input does not match the schema at '{}': {}",
+                err.instance_path(),
+                err
+            ),
+            300,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+schema_version = 1
+id = "notes"
+name = "Notes"
+version = "0.1.0"
+abi = "yoi-plugin-wasm-1"
+component = "notes.wasm"
+
+[[tools]]
+name = "read"
+description = "Read a file"
+input_schema = { type = "object", required = ["path"], properties = { path = { type = "string" } } }
+
+[permissions]
+host_apis = ["fs"]
+mounts = [{ name = "notes", ops = ["read"] }]
+"#;
+
+    #[test]
+    fn parses_a_good_manifest_and_validates_inputs() {
+        let m = Manifest::parse(GOOD).unwrap();
+        assert_eq!(m.tools[0].name, "read");
+        let tool = m.tool("read").unwrap();
+        assert!(validate_input(tool, r#"{"path":"notes/a"}"#).is_ok());
+        assert!(
+            validate_input(tool, r#"{"path":3}"#)
+                .unwrap_err()
+                .contains("/path")
+        );
+        assert!(validate_input(tool, r#"{}"#).is_err());
+    }
+
+    #[test]
+    fn rejections_name_the_field() {
+        let cases = [
+            (
+                GOOD.replace("schema_version = 1", "schema_version = 2"),
+                "schema_version",
+            ),
+            (GOOD.replace("id = \"notes\"", "id = \"Notes!\""), "id"),
+            (
+                GOOD.replace("abi = \"yoi-plugin-wasm-1\"", "abi = \"yoi-plugin-wasm-2\""),
+                "abi",
+            ),
+            (
+                GOOD.replace(
+                    "component = \"notes.wasm\"",
+                    "component = \"../notes.wasm\"",
+                ),
+                "component",
+            ),
+            (
+                GOOD.replace("{ type = \"object\", required", "{ type = 7, required"),
+                "tools[0].input_schema",
+            ),
+            (
+                GOOD.replace("host_apis = [\"fs\"]", "host_apis = []"),
+                "permissions.host_apis",
+            ),
+        ];
+        for (text, field) in cases {
+            match Manifest::parse(&text) {
+                Err(ManifestError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let unknown = GOOD.replace("name = \"Notes\"", "name = \"Notes\"\nsurprise = true");
+        let err = Manifest::parse(&unknown).unwrap_err();
+        assert!(err.to_string().contains("surprise"), "{err}");
+    }
+}

@@ -1,0 +1,479 @@
+//! The plugin store: installed packages, atomically.
+//!
+//! Layout under the store root:
+//!
+//! ```text
+//! packages/<digest>/          one validated package, content-addressed
+//!     plugin.toml, <component>, README.md?, LICENSE?
+//!     .complete               the digest; written last — no marker, no load
+//! plugins/<source>/<name>.json  pointer: {"id","version","digest"}
+//! .staging/                   work in progress (safe to delete when idle)
+//! .lock                       serialises installs and removals (flock)
+//! ```
+//!
+//! Install is **stage → mark → publish → snapshot previous → swap → GC**:
+//! files are written and fsynced under `.staging/`, the `.complete` marker
+//! is written last, the directory is renamed to `packages/<digest>`, the
+//! previous pointer is remembered, a new pointer is written to a temp file
+//! and renamed over the old one (the atomic switch), and the previous
+//! package is garbage-collected if nothing else points to it (renamed away
+//! first, so a half-deleted package is never under `packages/`). A crash at
+//! any point leaves the pointer naming the old or the new complete package;
+//! every failure before the swap rolls back by deleting staged files.
+//!
+//! Loading re-validates: the marker must name the digest, the files are
+//! re-read (regular files only), re-validated as a package, and their digest
+//! must equal the pointer's — a tampered package is a typed error.
+//! Discovery ([`PluginStore::list`]) is inventory only: nothing is executed
+//! or enabled by being in the store.
+
+mod id;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+pub use self::id::{QualifiedId, Source};
+use crate::identity::{PluginIdentity, is_digest};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::package::{OPTIONAL_FILES, Package, PackageError, PackageFiles};
+use crate::runtime::{LoadError, LoadedPlugin, PluginHost};
+
+const COMPLETE_MARKER: &str = ".complete";
+
+/// Why a store operation failed. Messages never contain store paths.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Filesystem failure (kind only).
+    #[error("store i/o error ({0})")]
+    Io(std::io::ErrorKind),
+    /// Malformed plugin id.
+    #[error("invalid plugin id '{0}': use <source>:<name> with source builtin, user or project")]
+    InvalidId(String),
+    /// Nothing installed under that id.
+    #[error("plugin '{0}' is not installed")]
+    NotInstalled(String),
+    /// The package directory has no (or a wrong) `.complete` marker.
+    #[error("plugin '{0}' has an incomplete install (no .complete marker); reinstall it")]
+    Incomplete(String),
+    /// The installed files no longer match the recorded digest.
+    #[error("plugin '{0}' was modified after install (digest mismatch); reinstall it")]
+    Tampered(String),
+    /// The installed version is not the enabled one.
+    #[error("plugin '{id}' is installed at version {installed}, but version {wanted} is enabled")]
+    VersionMismatch {
+        /// Plugin id.
+        id: String,
+        /// Installed version.
+        installed: String,
+        /// Enabled version.
+        wanted: String,
+    },
+    /// The installed digest is not the enabled one.
+    #[error("plugin '{0}' is installed with a different digest than the one enabled")]
+    DigestMismatch(String),
+    /// The installed package fails validation.
+    #[error("installed package invalid: {0}")]
+    Package(#[from] PackageError),
+    /// The component could not be loaded.
+    #[error("cannot load plugin: {0}")]
+    Load(#[from] LoadError),
+    /// A pointer file is corrupt.
+    #[error("store metadata for '{0}' is corrupt")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Io(_) => "io",
+            StoreError::InvalidId(_) => "invalid-id",
+            StoreError::NotInstalled(_) => "not-installed",
+            StoreError::Incomplete(_) => "incomplete-install",
+            StoreError::Tampered(_) => "tampered",
+            StoreError::VersionMismatch { .. } => "version-mismatch",
+            StoreError::DigestMismatch(_) => "digest-mismatch",
+            StoreError::Package(e) => e.code(),
+            StoreError::Load(e) => e.code(),
+            StoreError::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(e.kind())
+    }
+}
+
+/// The steps of an install, reported to a hook (tests inject crashes here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallStep {
+    /// Files written and fsynced under `.staging/`.
+    Staged,
+    /// `.complete` marker written.
+    Marked,
+    /// Package renamed into `packages/<digest>`.
+    Published,
+    /// Pointer switched to the new package.
+    Swapped,
+    /// Previous package collected (or nothing to collect).
+    Collected,
+}
+
+impl InstallStep {
+    /// Every step, in order.
+    pub const ALL: [InstallStep; 5] = [
+        InstallStep::Staged,
+        InstallStep::Marked,
+        InstallStep::Published,
+        InstallStep::Swapped,
+        InstallStep::Collected,
+    ];
+}
+
+/// Pins an exact plugin: what an enablement (profile, policy) names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enablement {
+    /// Source-qualified id, e.g. `user:notes`.
+    pub id: String,
+    /// Exact version.
+    pub version: String,
+    /// Package digest.
+    pub digest: String,
+}
+
+/// What a pointer records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pointer {
+    id: String,
+    version: String,
+    digest: String,
+}
+
+/// One installed plugin, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstalledSummary {
+    /// Source-qualified id.
+    pub id: String,
+    /// Version.
+    pub version: String,
+    /// Package digest.
+    pub digest: String,
+}
+
+/// The result of an install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstallOutcome {
+    /// Source-qualified id.
+    pub id: String,
+    /// Installed version.
+    pub version: String,
+    /// Installed digest.
+    pub digest: String,
+    /// The digest this replaced, if any.
+    pub previous: Option<String>,
+}
+
+/// A plugin store rooted in one directory.
+#[derive(Debug, Clone)]
+pub struct PluginStore {
+    root: PathBuf,
+}
+
+impl PluginStore {
+    /// Opens (creating if needed) a store.
+    pub fn open(root: impl Into<PathBuf>) -> Result<PluginStore, StoreError> {
+        let root = root.into();
+        for dir in ["packages", "plugins", ".staging"] {
+            std::fs::create_dir_all(root.join(dir))?;
+        }
+        Ok(PluginStore { root })
+    }
+
+    /// Installs a validated package under `source`.
+    pub fn install(&self, package: &Package, source: Source) -> Result<InstallOutcome, StoreError> {
+        self.install_with_hook(package, source, &mut |_| {})
+    }
+
+    /// Installs, reporting each completed step to `hook`.
+    pub fn install_with_hook(
+        &self,
+        package: &Package,
+        source: Source,
+        hook: &mut dyn FnMut(InstallStep),
+    ) -> Result<InstallOutcome, StoreError> {
+        let id = QualifiedId::new(source, &package.manifest.id)?;
+        let _lock = self.lock()?;
+        let digest = &package.digest;
+        let target = self.root.join("packages").join(digest);
+        if self.verify_marker(&target, digest) {
+            hook(InstallStep::Staged);
+            hook(InstallStep::Marked);
+        } else {
+            if target.exists() {
+                // A directory without a valid marker is never trusted or reused.
+                let trash = self.temp_path("trash");
+                std::fs::rename(&target, &trash)?;
+                let _ = std::fs::remove_dir_all(&trash);
+            }
+            let staging = self.temp_path("stage");
+            let staged = stage(&staging, &package.files, digest, hook);
+            let published = staged.and_then(|()| {
+                std::fs::rename(&staging, &target)?;
+                sync_dir(&self.root.join("packages"))
+            });
+            if let Err(err) = published {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(err.into());
+            }
+        }
+        hook(InstallStep::Published);
+        let previous = self.read_pointer(&id).ok().map(|p| p.digest);
+        let pointer = Pointer {
+            id: id.to_string(),
+            version: package.manifest.version.clone(),
+            digest: digest.clone(),
+        };
+        self.write_pointer(&id, &pointer)?;
+        hook(InstallStep::Swapped);
+        if let Some(prev) = previous.as_deref().filter(|p| *p != digest) {
+            self.collect(prev);
+        }
+        hook(InstallStep::Collected);
+        tracing::info!(target: "yoi_plugin_host::store", plugin = %id, version = %pointer.version, digest = %digest, "installed");
+        Ok(InstallOutcome {
+            id: id.to_string(),
+            version: pointer.version,
+            digest: digest.clone(),
+            previous,
+        })
+    }
+
+    /// Lists installed plugins (inventory only; nothing is loaded or run).
+    pub fn list(&self) -> Result<Vec<InstalledSummary>, StoreError> {
+        let mut out = Vec::new();
+        for source in Source::ALL {
+            let dir = self.root.join("plugins").join(source.as_str());
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let name = entry?.file_name().to_string_lossy().into_owned();
+                let Some(name) = name.strip_suffix(".json") else {
+                    continue;
+                };
+                let Ok(id) = QualifiedId::new(source, name) else {
+                    continue;
+                };
+                if let Ok(p) = self.read_pointer(&id) {
+                    out.push(InstalledSummary {
+                        id: p.id,
+                        version: p.version,
+                        digest: p.digest,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Reads and re-validates the installed package of `id`.
+    pub fn get(&self, id: &str) -> Result<Package, StoreError> {
+        let id = QualifiedId::parse(id)?;
+        let _lock = self.lock()?;
+        let pointer = self.read_pointer(&id)?;
+        let dir = self.root.join("packages").join(&pointer.digest);
+        if !self.verify_marker(&dir, &pointer.digest) {
+            return Err(StoreError::Incomplete(id.to_string()));
+        }
+        let package = read_package(&dir).map_err(|e| match e {
+            StoreError::Package(_) | StoreError::Io(_) => StoreError::Tampered(id.to_string()),
+            other => other,
+        })?;
+        if package.digest != pointer.digest || package.manifest.version != pointer.version {
+            return Err(StoreError::Tampered(id.to_string()));
+        }
+        Ok(package)
+    }
+
+    /// Loads the enabled plugin into `host`: version and digest must match
+    /// the enablement exactly.
+    pub fn load(
+        &self,
+        host: &PluginHost,
+        enablement: &Enablement,
+    ) -> Result<(Package, LoadedPlugin), StoreError> {
+        let package = self.get(&enablement.id)?;
+        if package.manifest.version != enablement.version {
+            return Err(StoreError::VersionMismatch {
+                id: enablement.id.clone(),
+                installed: package.manifest.version.clone(),
+                wanted: enablement.version.clone(),
+            });
+        }
+        if package.digest != enablement.digest {
+            return Err(StoreError::DigestMismatch(enablement.id.clone()));
+        }
+        let identity = PluginIdentity::new(&enablement.id, &enablement.version, &enablement.digest);
+        let plugin = host.load(identity, &package.manifest.abi, package.component())?;
+        Ok((package, plugin))
+    }
+
+    /// Removes `id` (its pointer, then its package if unreferenced).
+    pub fn remove(&self, id: &str) -> Result<InstalledSummary, StoreError> {
+        let id = QualifiedId::parse(id)?;
+        let _lock = self.lock()?;
+        let pointer = self.read_pointer(&id)?;
+        std::fs::remove_file(self.pointer_path(&id))?;
+        sync_dir(&self.pointer_path(&id).with_file_name(""))?;
+        self.collect(&pointer.digest);
+        Ok(InstalledSummary {
+            id: pointer.id,
+            version: pointer.version,
+            digest: pointer.digest,
+        })
+    }
+
+    fn lock(&self) -> Result<File, StoreError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join(".lock"))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(std::io::Error::from)?;
+        Ok(file)
+    }
+
+    fn pointer_path(&self, id: &QualifiedId) -> PathBuf {
+        self.root
+            .join("plugins")
+            .join(id.source().as_str())
+            .join(format!("{}.json", id.name()))
+    }
+
+    fn read_pointer(&self, id: &QualifiedId) -> Result<Pointer, StoreError> {
+        let text = match std::fs::read(self.pointer_path(id)) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotInstalled(id.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let pointer: Pointer =
+            serde_json::from_slice(&text).map_err(|_| StoreError::Corrupt(id.to_string()))?;
+        if pointer.id != id.to_string() || !is_digest(&pointer.digest) {
+            return Err(StoreError::Corrupt(id.to_string()));
+        }
+        Ok(pointer)
+    }
+
+    fn write_pointer(&self, id: &QualifiedId, pointer: &Pointer) -> Result<(), StoreError> {
+        let path = self.pointer_path(id);
+        let dir = path.with_file_name("");
+        std::fs::create_dir_all(&dir)?;
+        let temp = self.temp_path("pointer");
+        let result = (|| {
+            let mut file = File::create(&temp)?;
+            file.write_all(&serde_json::to_vec(pointer).expect("pointer serialises"))?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &path)?;
+            sync_dir(&dir)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        Ok(result?)
+    }
+
+    fn verify_marker(&self, dir: &Path, digest: &str) -> bool {
+        std::fs::read_to_string(dir.join(COMPLETE_MARKER)).is_ok_and(|m| m.trim() == digest)
+    }
+
+    /// Removes `packages/<digest>` unless a pointer still names it.
+    fn collect(&self, digest: &str) {
+        let referenced = self
+            .list()
+            .map(|all| all.iter().any(|p| p.digest == digest))
+            .unwrap_or(true);
+        if referenced {
+            return;
+        }
+        let dir = self.root.join("packages").join(digest);
+        let trash = self.temp_path("trash");
+        if std::fs::rename(&dir, &trash).is_ok() {
+            let _ = std::fs::remove_dir_all(&trash);
+        }
+    }
+
+    fn temp_path(&self, kind: &str) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        self.root.join(".staging").join(format!(
+            "{kind}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+}
+
+/// Writes and fsyncs every file, then the marker.
+fn stage(
+    dir: &Path,
+    files: &PackageFiles,
+    digest: &str,
+    hook: &mut dyn FnMut(InstallStep),
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (path, content) in files.iter() {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = File::create(&target)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+    }
+    hook(InstallStep::Staged);
+    let mut marker = File::create(dir.join(COMPLETE_MARKER))?;
+    marker.write_all(digest.as_bytes())?;
+    marker.sync_all()?;
+    sync_dir(dir)?;
+    hook(InstallStep::Marked);
+    Ok(())
+}
+
+/// Reads an installed package directory back into a validated package.
+fn read_package(dir: &Path) -> Result<Package, StoreError> {
+    let manifest_text = std::fs::read(dir.join(MANIFEST_FILE))?;
+    let manifest =
+        Manifest::parse(&String::from_utf8_lossy(&manifest_text)).map_err(PackageError::from)?;
+    let mut files = PackageFiles::new();
+    files.insert(MANIFEST_FILE, manifest_text)?;
+    let mut wanted = vec![manifest.component.clone()];
+    wanted.extend(OPTIONAL_FILES.iter().map(|s| s.to_string()));
+    for rel in wanted {
+        let path = dir.join(&rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => files.insert(&rel, std::fs::read(&path)?)?,
+            Ok(_) => return Err(PackageError::SpecialFile(rel).into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Package::from_files(files)?)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
