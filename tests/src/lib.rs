@@ -30,6 +30,20 @@ pub fn component(name: &str) -> Vec<u8> {
     })
 }
 
+/// The source directory of example plugin `name` (holds its plugin.toml).
+pub fn example_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../example-plugins")
+        .join(name)
+}
+
+/// The validated package of example plugin `name`.
+pub fn example_package(name: &str) -> yoi_plugin_host::package::Package {
+    let component = plugins_dir().join(format!("{name}.wasm"));
+    yoi_plugin_host::package::Package::from_dir(&example_dir(name), Some(&component))
+        .unwrap_or_else(|e| panic!("package {name}: [{}] {e}", e.code()))
+}
+
 /// One host shared by all tests in a process (like an integrator would).
 pub fn host() -> &'static PluginHost {
     static HOST: OnceLock<PluginHost> = OnceLock::new();

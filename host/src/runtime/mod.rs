@@ -207,6 +207,16 @@ pub struct LoadedPlugin {
     inner: Arc<PluginInner>,
 }
 
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("identity", &self.inner.identity)
+            .field("abi", &self.inner.abi)
+            .field("cache", &self.inner.cache)
+            .finish_non_exhaustive()
+    }
+}
+
 struct PluginInner {
     host: PluginHost,
     identity: PluginIdentity,

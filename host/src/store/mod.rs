@@ -212,7 +212,11 @@ impl PluginStore {
         let _lock = self.lock()?;
         let digest = &package.digest;
         let target = self.root.join("packages").join(digest);
-        if self.verify_marker(&target, digest) {
+        // Reuse an existing package only if it is complete *and* its files
+        // still hash to the digest; anything else is moved away and restaged.
+        let intact = self.verify_marker(&target, digest)
+            && read_package(&target).is_ok_and(|p| p.digest == *digest);
+        if intact {
             hook(InstallStep::Staged);
             hook(InstallStep::Marked);
         } else {

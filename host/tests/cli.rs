@@ -1,0 +1,172 @@
+//! The author's path end to end through the real `yoi-plugin` binary:
+//! `new` → `cargo build --target wasm32-wasip2` → `check` → `pack` →
+//! `install` → `list` → `show` → `run` → `remove`, with no hand edits.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cli(store: &Path, args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yoi-plugin"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run yoi-plugin")
+}
+
+fn json_ok(out: Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json output")
+}
+
+#[test]
+fn new_build_check_pack_install_run() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path();
+    let store = work.join("store");
+    let created = json_ok(cli(&store, &["--json", "new", "word-count"], work));
+    assert_eq!(created["name"], "word-count");
+    let plugin = work.join("word-count");
+    // Share build artifacts between runs of this test through a `target`
+    // symlink; the starter itself is untouched.
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/starter-build");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::os::unix::fs::symlink(&shared, plugin.join("target")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(cargo)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .current_dir(&plugin)
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .unwrap();
+    assert!(build.success(), "the starter must build as created");
+
+    let checked = json_ok(cli(&store, &["--json", "check", "."], &plugin));
+    assert_eq!(checked["package"]["id"], "word-count");
+    let packed = json_ok(cli(&store, &["--json", "pack", "."], &plugin));
+    let file: PathBuf = plugin.join(packed["file"].as_str().unwrap());
+    let installed = json_ok(cli(
+        &store,
+        &["--json", "install", file.to_str().unwrap()],
+        work,
+    ));
+    assert_eq!(installed["id"], "user:word-count");
+    assert_eq!(installed["digest"], packed["digest"]);
+    let listed = json_ok(cli(&store, &["--json", "list"], work));
+    assert_eq!(listed["plugins"][0]["id"], "user:word-count");
+
+    let data = work.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("poem.txt"), "one\ntwo\nthree\n").unwrap();
+    let grant = format!("data={}:read", data.display());
+    let shown = json_ok(cli(
+        &store,
+        &["--json", "show", "user:word-count", "--grant", &grant],
+        work,
+    ));
+    assert_eq!(shown["mounts"][0]["mount"], "data");
+    assert_eq!(shown["mounts"][0]["granted"][0], "read");
+
+    let greeted = json_ok(cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "user:word-count",
+            "greet",
+            "--input",
+            r#"{"name":"yoi"}"#,
+        ],
+        work,
+    ));
+    assert_eq!(greeted["ok"]["greeting"], "Hello, yoi!");
+    let counted = json_ok(cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "user:word-count",
+            "count_lines",
+            "--input",
+            r#"{"path":"data/poem.txt"}"#,
+            "--grant",
+            &grant,
+        ],
+        work,
+    ));
+    assert_eq!(counted["ok"]["lines"], 3);
+
+    // Without the grant the same call fails with a typed error and exit 1.
+    let denied = cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "user:word-count",
+            "count_lines",
+            "--input",
+            r#"{"path":"data/poem.txt"}"#,
+        ],
+        work,
+    );
+    assert_eq!(denied.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&denied.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "tool-failed");
+    assert!(err["error"]["message"].as_str().unwrap().contains("denied"));
+    // Input is validated against the manifest's schema before any call.
+    let invalid = cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "user:word-count",
+            "greet",
+            "--input",
+            r#"{"nom":1}"#,
+        ],
+        work,
+    );
+    assert_eq!(invalid.status.code(), Some(1));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&invalid.stdout).unwrap()["error"]["code"],
+        "invalid-input"
+    );
+
+    json_ok(cli(&store, &["--json", "remove", "user:word-count"], work));
+    let gone = cli(
+        &store,
+        &["--json", "run", "user:word-count", "greet", "--input", "{}"],
+        work,
+    );
+    assert_eq!(gone.status.code(), Some(6));
+}
+
+#[test]
+fn usage_errors_name_the_fix() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = cli(temp.path(), &["new", "Bad Name"], temp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fix"));
+    let out = cli(
+        temp.path(),
+        &["run", "user:x", "t", "--grant", "nonsense"],
+        temp.path(),
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let out = cli(
+        temp.path(),
+        &["check", temp.path().to_str().unwrap()],
+        temp.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing-manifest"));
+}
