@@ -14,8 +14,7 @@ fn a_component_importing_wasi_filesystem_is_refused_naming_the_import() {
             "yoi-plugin-wasm-1",
             &bytes,
         )
-        .err()
-        .expect("must be refused");
+        .expect_err("must be refused");
     match &err {
         LoadError::ForbiddenImport(name) => assert!(name.starts_with("wasi:filesystem/"), "{name}"),
         other => panic!("wrong error: {other}"),
