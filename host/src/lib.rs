@@ -20,10 +20,14 @@ pub mod fs;
 pub mod grant;
 pub mod identity;
 pub mod manifest;
+pub mod metrics;
 pub mod package;
 pub mod policy;
+pub mod registry;
+pub mod rest;
 pub mod runtime;
 pub mod store;
+pub mod workers;
 
 pub use fs::{FsContext, error::FsError, error::FsErrorCode, locks::LockRegistry};
 pub use grant::{Grant, GrantError, GrantSet, GrantSpec, Operation};

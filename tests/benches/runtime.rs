@@ -31,7 +31,7 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 
 fn report(name: &str, measured: Duration, baseline_name: &str, baseline: Duration) {
     println!(
-        "{name:<44} {:>10.3} ms   {baseline_name:<28} {:>10.3} ms   ratio {:>8.1}x",
+        "{name:<44} {:>10.3} ms   {baseline_name:<28} {:>10.3} ms   ratio {:>9.3}x",
         measured.as_secs_f64() * 1e3,
         baseline.as_secs_f64() * 1e3,
         measured.as_secs_f64() / baseline.as_secs_f64().max(1e-12)
@@ -150,7 +150,10 @@ fn main() {
         black_box(std::fs::read(&path).unwrap());
     });
     report(
-        &format!("read {} MiB via plugin (call incl.)", data.len() >> 20),
+        &format!(
+            "read {:.1} MiB via plugin (call incl.)",
+            data.len() as f64 / 1048576.0
+        ),
         via_plugin,
         "baseline: std::fs::read",
         native_read,

@@ -5,6 +5,8 @@
 //! `target/plugins/` (override with `YOI_PLUGINS_DIR`). A missing component
 //! fails the test with that instruction rather than skipping it.
 
+pub mod runtime_env;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 

@@ -330,6 +330,10 @@ impl FsContext {
             Err(e) if e.code == FsErrorCode::InvalidPath => "<invalid>".to_owned(),
             _ => crate::diag::redact_guest_path(path),
         };
+        crate::metrics::record_fs_decision(
+            op.as_str(),
+            result.as_ref().map_or_else(|e| e.code.as_str(), |_| "ok"),
+        );
         match &result {
             Ok(_) => tracing::info!(
                 target: "yoi_plugin_host::fs",

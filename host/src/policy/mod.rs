@@ -180,6 +180,11 @@ pub struct HostPolicy {
     /// Mounts by name.
     #[serde(default)]
     pub mounts: BTreeMap<String, MountPolicy>,
+    /// Profiles this runtime host defines itself (`builtin NAME`
+    /// selectors; `default` is the runtime default). They work without a
+    /// synced bundle.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, crate::bundle::Profile>,
 }
 
 /// The `[runtime]` table: what this runtime host provides. All off by

@@ -12,8 +12,10 @@
 //! | 5 | I/O or store failure |
 //! | 6 | not installed / not found |
 
+mod bundle_cmds;
 mod package_cmds;
 mod run;
+mod serve;
 mod starter;
 
 use std::path::PathBuf;
@@ -112,6 +114,11 @@ enum Command {
         /// Installed id, e.g. user:notes.
         id: String,
     },
+    /// Author config bundles: seal (fill in the digest), digest, verify.
+    #[command(subcommand)]
+    Bundle(bundle_cmds::BundleCmd),
+    /// Serve an embedded runtime over REST (bearer token, loopback only) until SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 /// A command's failure: exit code, stable error code, message.
@@ -210,6 +217,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Remove { id } => package_cmds::remove(out, &store, &id),
+        Command::Serve(args) => serve::serve(out, &store, args),
+        Command::Bundle(cmd) => bundle_cmds::run(out, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

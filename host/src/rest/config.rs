@@ -1,0 +1,119 @@
+//! The REST server's configuration: the bearer token and the request body
+//! cap.
+
+use std::fmt;
+
+use super::DEFAULT_MAX_BODY_BYTES;
+
+/// How the REST server runs: the bearer token callers must present and the
+/// request body cap. `Debug` never prints the token.
+///
+/// `Default` has an empty token (fill it in: `ServerConfig { token, ..Default::default() }`)
+/// and the default body cap.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The bearer token (`Authorization: Bearer <token>`). Must not be
+    /// empty: an empty token authorizes nobody, and [`super::serve()`]
+    /// refuses to start with one.
+    pub token: String,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+/// Why a [`ServerConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerConfigError {
+    /// The token is empty (or only whitespace).
+    #[error("the bearer token is empty; refusing to serve without authentication")]
+    EmptyToken,
+    /// The body cap is zero.
+    #[error("the request body cap must be at least 1 byte")]
+    ZeroBodyCap,
+}
+
+impl ServerConfigError {
+    /// The stable code of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerConfigError::EmptyToken => "empty-token",
+            ServerConfigError::ZeroBodyCap => "invalid-config",
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A configuration with `token` and the default body cap
+    /// ([`DEFAULT_MAX_BODY_BYTES`]); refuses an empty token.
+    pub fn new(token: impl Into<String>) -> Result<ServerConfig, ServerConfigError> {
+        let config = ServerConfig {
+            token: token.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The same configuration with another body cap.
+    pub fn with_max_body_bytes(mut self, max: usize) -> ServerConfig {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// Checks that the token is not empty and the body cap not zero.
+    pub fn validate(&self) -> Result<(), ServerConfigError> {
+        if self.token.trim().is_empty() {
+            return Err(ServerConfigError::EmptyToken);
+        }
+        if self.max_body_bytes == 0 {
+            return Err(ServerConfigError::ZeroBodyCap);
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("token", &"<redacted>")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            token: String::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_an_empty_token_and_a_zero_cap() {
+        assert_eq!(
+            ServerConfig::new("").unwrap_err(),
+            ServerConfigError::EmptyToken
+        );
+        assert_eq!(
+            ServerConfig::new(" \n").unwrap_err(),
+            ServerConfigError::EmptyToken
+        );
+        assert_eq!(
+            ServerConfig::default().validate().unwrap_err(),
+            ServerConfigError::EmptyToken
+        );
+        let zero = ServerConfig::new("t").unwrap().with_max_body_bytes(0);
+        assert_eq!(zero.validate().unwrap_err(), ServerConfigError::ZeroBodyCap);
+    }
+
+    #[test]
+    fn debug_never_prints_the_token() {
+        let config = ServerConfig::new("very-secret-value").unwrap();
+        assert!(!format!("{config:?}").contains("very-secret-value"));
+    }
+}

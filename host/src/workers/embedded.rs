@@ -1,0 +1,396 @@
+//! The embedded runtime: the [`Runtime`] API as direct library calls.
+//!
+//! State lives under one directory: `bundles/` (the bundle store),
+//! `plugins/` (the plugin store, unless configured elsewhere), `workers/`
+//! (one JSON record per worker: its request, so workers survive a restart
+//! and are re-resolved on open), `cache/` (compiled components). Blocking
+//! work (file I/O, compilation) runs on tokio's blocking pool.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+
+use super::api::{
+    CreateWorkerRequest, ErrorBody, InvokeOutcome, InvokeRequest, Runtime, RuntimeError,
+    RuntimeErrorCode as Code, WorkerInfo,
+};
+use super::resolve::{self, Context, ResolvedPlugin, bundle_store_error};
+use crate::bundle::{Availability, BundleStore, BundleSummary, ConfigBundle, StoreOutcome};
+use crate::policy::HostPolicy;
+use crate::runtime::{CallLimits, PluginHost};
+use crate::store::PluginStore;
+
+/// Where and under which policy an embedded runtime runs.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// State directory (bundles, workers, compile cache).
+    pub state_dir: PathBuf,
+    /// The plugin store (default: `<state_dir>/plugins`).
+    pub plugin_store: Option<PathBuf>,
+    /// The host-local policy: mounts, capabilities, builtin profiles.
+    pub policy: HostPolicy,
+}
+
+/// The in-process runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct EmbeddedRuntime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    bundles: BundleStore,
+    plugins: PluginStore,
+    policy: HostPolicy,
+    host: PluginHost,
+    workers_dir: PathBuf,
+    workers: RwLock<BTreeMap<String, Arc<Worker>>>,
+}
+
+struct Worker {
+    info: WorkerInfo,
+    plugins: Vec<ResolvedPlugin>,
+}
+
+/// What is persisted per worker.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkerRecord {
+    id: String,
+    request: CreateWorkerRequest,
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::new(Code::Internal, format!("{what}: {e}"))
+}
+
+fn io_internal(what: &str, e: std::io::Error) -> RuntimeError {
+    RuntimeError::new(Code::Internal, format!("{what} ({})", e.kind()))
+}
+
+impl std::fmt::Debug for EmbeddedRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedRuntime").finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedRuntime {
+    /// Opens (creating) the state directory, validates the policy and
+    /// re-resolves persisted workers. A worker that no longer resolves (its
+    /// bundle or plugin is gone) is dropped with a warning.
+    pub fn open(config: RuntimeConfig) -> Result<EmbeddedRuntime, RuntimeError> {
+        config
+            .policy
+            .validate()
+            .map_err(|e| RuntimeError::new(Code::BadRequest, format!("host policy: {e}")))?;
+        let state = &config.state_dir;
+        let bundles = BundleStore::open(state.join("bundles")).map_err(bundle_store_error)?;
+        let plugins = PluginStore::open(
+            config
+                .plugin_store
+                .clone()
+                .unwrap_or_else(|| state.join("plugins")),
+        )
+        .map_err(|e| internal("plugin store", e))?;
+        let host = PluginHost::builder()
+            .cache_dir(state.join("cache"))
+            .build()
+            .map_err(|e| internal("engine", e))?;
+        let workers_dir = state.join("workers");
+        std::fs::create_dir_all(&workers_dir).map_err(|e| io_internal("workers directory", e))?;
+        let runtime = EmbeddedRuntime {
+            inner: Arc::new(Inner {
+                bundles,
+                plugins,
+                policy: config.policy,
+                host,
+                workers_dir,
+                workers: RwLock::new(BTreeMap::new()),
+            }),
+        };
+        runtime.restore_workers()?;
+        Ok(runtime)
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            bundles: &self.inner.bundles,
+            plugins: &self.inner.plugins,
+            policy: &self.inner.policy,
+            host: &self.inner.host,
+        }
+    }
+
+    fn restore_workers(&self) -> Result<(), RuntimeError> {
+        let entries = std::fs::read_dir(&self.inner.workers_dir)
+            .map_err(|e| io_internal("workers directory", e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let record: Option<WorkerRecord> = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            let Some(record) = record.filter(|r| valid_worker_id(&r.id)) else {
+                tracing::warn!(target: "yoi_plugin_host::workers", "skipping an unreadable worker record");
+                continue;
+            };
+            match resolve::resolve(&self.context(), &record.request) {
+                Ok(resolution) => {
+                    let worker = build_worker(record.id.clone(), &record.request, resolution);
+                    self.inner
+                        .workers
+                        .write()
+                        .insert(record.id, Arc::new(worker));
+                }
+                Err(e) => {
+                    tracing::warn!(target: "yoi_plugin_host::workers", worker = %record.id, code = e.code.as_str(), "dropping a worker that no longer resolves");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        crate::metrics::set_workers(self.inner.workers.read().len());
+        Ok(())
+    }
+
+    fn worker(&self, id: &str) -> Result<Arc<Worker>, RuntimeError> {
+        self.inner.workers.read().get(id).cloned().ok_or_else(|| {
+            RuntimeError::new(
+                Code::WorkerNotFound,
+                format!("no worker '{}'", crate::diag::bound(id, 64)),
+            )
+        })
+    }
+
+    fn create_blocking(&self, request: CreateWorkerRequest) -> Result<WorkerInfo, RuntimeError> {
+        let resolution = resolve::resolve(&self.context(), &request)?;
+        let id = new_worker_id();
+        let record = WorkerRecord {
+            id: id.clone(),
+            request: request.clone(),
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| internal("worker record", e))?;
+        write_atomic(&self.inner.workers_dir.join(format!("{id}.json")), &bytes)
+            .map_err(|e| io_internal("persisting the worker", e))?;
+        let worker = build_worker(id.clone(), &request, resolution);
+        let info = worker.info.clone();
+        let count = {
+            let mut workers = self.inner.workers.write();
+            workers.insert(id, Arc::new(worker));
+            workers.len()
+        };
+        crate::metrics::set_workers(count);
+        Ok(info)
+    }
+}
+
+fn build_worker(
+    id: String,
+    request: &CreateWorkerRequest,
+    resolution: resolve::Resolution,
+) -> Worker {
+    Worker {
+        info: WorkerInfo {
+            id,
+            intent: request.intent.clone(),
+            profile: request.profile.clone(),
+            bundle: request.bundle.clone(),
+            mode: resolution.mode,
+            capabilities: resolution.capabilities,
+            plugins: resolution.plugins.iter().map(|p| p.info.clone()).collect(),
+        },
+        plugins: resolution.plugins,
+    }
+}
+
+fn valid_worker_id(id: &str) -> bool {
+    id.len() == 18 && id.starts_with("w-") && id[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn new_worker_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!(
+        "{}:{}:{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    format!("w-{}", &crate::identity::sha256_hex(seed.as_bytes())[..16])
+}
+
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Runs blocking work off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, RuntimeError> + Send + 'static,
+) -> Result<T, RuntimeError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(internal("runtime task", e)))
+}
+
+#[async_trait::async_trait]
+impl Runtime for EmbeddedRuntime {
+    async fn store_bundle(&self, bundle: ConfigBundle) -> Result<StoreOutcome, RuntimeError> {
+        let this = self.clone();
+        blocking(move || {
+            let outcome = this
+                .inner
+                .bundles
+                .put(&bundle)
+                .map_err(bundle_store_error)?;
+            if let Ok(all) = this.inner.bundles.list() {
+                crate::metrics::set_bundles(all.len());
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn list_bundles(&self) -> Result<Vec<BundleSummary>, RuntimeError> {
+        let this = self.clone();
+        blocking(move || this.inner.bundles.list().map_err(bundle_store_error)).await
+    }
+
+    async fn bundle_availability(
+        &self,
+        id: &str,
+        digest: &str,
+    ) -> Result<Availability, RuntimeError> {
+        let (this, id, digest) = (self.clone(), id.to_owned(), digest.to_owned());
+        blocking(move || {
+            this.inner
+                .bundles
+                .check(&id, &digest)
+                .map_err(bundle_store_error)
+        })
+        .await
+    }
+
+    async fn create_worker(
+        &self,
+        request: CreateWorkerRequest,
+    ) -> Result<WorkerInfo, RuntimeError> {
+        let this = self.clone();
+        blocking(move || this.create_blocking(request)).await
+    }
+
+    async fn list_workers(&self) -> Result<Vec<WorkerInfo>, RuntimeError> {
+        Ok(self
+            .inner
+            .workers
+            .read()
+            .values()
+            .map(|w| w.info.clone())
+            .collect())
+    }
+
+    async fn get_worker(&self, id: &str) -> Result<WorkerInfo, RuntimeError> {
+        Ok(self.worker(id)?.info.clone())
+    }
+
+    async fn delete_worker(&self, id: &str) -> Result<(), RuntimeError> {
+        self.worker(id)?;
+        let path = self.inner.workers_dir.join(format!("{id}.json"));
+        let this = self.clone();
+        let id = id.to_owned();
+        blocking(move || {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_internal("removing the worker", e)),
+            }
+            let count = {
+                let mut workers = this.inner.workers.write();
+                workers.remove(&id);
+                workers.len()
+            };
+            crate::metrics::set_workers(count);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn invoke(
+        &self,
+        worker: &str,
+        tool: &str,
+        request: InvokeRequest,
+    ) -> Result<InvokeOutcome, RuntimeError> {
+        let worker = self.worker(worker)?;
+        let candidates: Vec<&ResolvedPlugin> = worker
+            .plugins
+            .iter()
+            .filter(|p| request.plugin.as_ref().is_none_or(|id| *id == p.info.id))
+            .filter(|p| p.manifest.tool(tool).is_some())
+            .collect();
+        let plugin = match candidates.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(RuntimeError::new(
+                    Code::ToolNotFound,
+                    format!(
+                        "worker '{}' has no tool '{}'",
+                        worker.info.id,
+                        crate::diag::bound(tool, 64)
+                    ),
+                ));
+            }
+            _ => {
+                return Err(RuntimeError::new(
+                    Code::ToolNotFound,
+                    format!(
+                        "tool '{}' is offered by several plugins; pass \"plugin\"",
+                        crate::diag::bound(tool, 64)
+                    ),
+                ));
+            }
+        };
+        let spec = plugin.manifest.tool(tool).expect("filtered above");
+        let input = request.input.to_string();
+        crate::manifest::validate_input(spec, &input)
+            .map_err(|e| RuntimeError::new(Code::InvalidInput, e))?;
+        let started = Instant::now();
+        let outcome = plugin
+            .plugin
+            .call(plugin.grants.clone(), tool, &input, CallLimits::default())
+            .await;
+        let code = outcome.result.as_ref().map_or_else(|e| e.code(), |_| "ok");
+        crate::metrics::record_tool_call(code, started.elapsed().as_secs_f64());
+        let (output, error) = match outcome.result {
+            Ok(json) => (
+                Some(serde_json::from_str(&json).map_err(|e| internal("tool output", e))?),
+                None,
+            ),
+            Err(e) => (
+                None,
+                Some(ErrorBody {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                }),
+            ),
+        };
+        Ok(InvokeOutcome {
+            plugin: plugin.info.id.clone(),
+            tool: tool.to_owned(),
+            output,
+            error,
+        })
+    }
+}
