@@ -14,6 +14,7 @@
 //! - [`diag`]: redaction and bounds for every diagnostic.
 
 pub mod abi;
+pub mod atomic;
 pub mod bundle;
 pub mod diag;
 pub mod fs;

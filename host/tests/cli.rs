@@ -141,6 +141,56 @@ fn new_build_check_pack_install_run() {
         "invalid-input"
     );
 
+    // A config bundle pinning the installed plugin, verified, then tampered.
+    let bundle = work.join("bundle.json");
+    let bundle_s = bundle.to_str().unwrap();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "bundle",
+            "create",
+            "--id",
+            "team-a",
+            "--workspace",
+            "ws-1",
+            "--profile",
+            "count",
+        ];
+        args.extend([
+            "--plugin",
+            "user:word-count",
+            "--grant",
+            "data=read",
+            "--declare",
+            "mount:data",
+        ]);
+        args.extend(extra);
+        cli(&store, &args, work)
+    };
+    let created = json_ok(create(&["-o", bundle_s]));
+    let verified = json_ok(cli(&store, &["--json", "bundle", "verify", bundle_s], work));
+    assert_eq!(verified["digest"], created["digest"]);
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        text.contains(installed["digest"].as_str().unwrap()),
+        "the plugin is pinned by digest"
+    );
+    std::fs::write(&bundle, text.replace("\"revision\": 1", "\"revision\": 2")).unwrap();
+    let tampered = cli(&store, &["--json", "bundle", "verify", bundle_s], work);
+    assert_eq!(tampered.status.code(), Some(3));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&tampered.stdout).unwrap()["error"]["code"],
+        "digest-mismatch"
+    );
+    let secret = create(&["--declare", "secret:password=hunter2"]);
+    assert_eq!(secret.status.code(), Some(3));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&secret.stdout),
+        String::from_utf8_lossy(&secret.stderr)
+    );
+    assert!(!said.contains("hunter2"), "{said}");
+
     json_ok(cli(&store, &["--json", "remove", "user:word-count"], work));
     let gone = cli(
         &store,

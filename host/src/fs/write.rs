@@ -9,7 +9,6 @@
 //! file remains, which guests can neither see nor name.
 
 use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
@@ -192,16 +191,5 @@ fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError>
 }
 
 fn temp_name() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let seed = format!(
-        "{}:{}:{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let digest = Sha256::digest(seed.as_bytes());
-    format!("{TEMP_PREFIX}{}", hex::encode(&digest[..8]))
+    format!("{TEMP_PREFIX}{}", crate::atomic::unique_suffix())
 }

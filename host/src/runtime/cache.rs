@@ -10,8 +10,7 @@
 //! a corrupt or incompatible entry is recompiled and replaced.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -70,19 +69,12 @@ impl CompileCache {
             }
         }
         let component = compile()?;
-        if let Err(err) = store(&path, &component.serialize()?) {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(err) = crate::atomic::write_file(&path, &component.serialize()?) {
             tracing::warn!(target: "yoi_plugin_host::cache", kind = ?err.kind(), "could not store compiled component");
         }
         Ok((component, CacheOutcome::Miss))
     }
-}
-
-fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

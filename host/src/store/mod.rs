@@ -32,7 +32,6 @@ mod id;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -418,16 +417,9 @@ impl PluginStore {
     }
 
     fn temp_path(&self, kind: &str) -> PathBuf {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        self.root.join(".staging").join(format!(
-            "{kind}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ))
+        self.root
+            .join(".staging")
+            .join(format!("{kind}-{}", crate::atomic::unique_suffix()))
     }
 }
 

@@ -174,7 +174,7 @@ impl EmbeddedRuntime {
             request: request.clone(),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| internal("worker record", e))?;
-        write_atomic(&self.inner.workers_dir.join(format!("{id}.json")), &bytes)
+        crate::atomic::write_file(&self.inner.workers_dir.join(format!("{id}.json")), &bytes)
             .map_err(|e| io_internal("persisting the worker", e))?;
         let worker = build_worker(id.clone(), &request, resolution);
         let info = worker.info.clone();
@@ -212,28 +212,7 @@ fn valid_worker_id(id: &str) -> bool {
 }
 
 fn new_worker_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let seed = format!(
-        "{}:{}:{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    format!("w-{}", &crate::identity::sha256_hex(seed.as_bytes())[..16])
-}
-
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
+    format!("w-{}", crate::atomic::unique_suffix())
 }
 
 /// Runs blocking work off the async executor.

@@ -114,7 +114,7 @@ enum Command {
         /// Installed id, e.g. user:notes.
         id: String,
     },
-    /// Author config bundles: seal (fill in the digest), digest, verify.
+    /// Author config bundles: create (pinning installed plugins), seal, digest, verify.
     #[command(subcommand)]
     Bundle(bundle_cmds::BundleCmd),
     /// Serve an embedded runtime over REST (bearer token, loopback only) until SIGINT/SIGTERM.
@@ -218,7 +218,7 @@ fn main() -> ExitCode {
         ),
         Command::Remove { id } => package_cmds::remove(out, &store, &id),
         Command::Serve(args) => serve::serve(out, &store, args),
-        Command::Bundle(cmd) => bundle_cmds::run(out, cmd),
+        Command::Bundle(cmd) => bundle_cmds::run(out, &store, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

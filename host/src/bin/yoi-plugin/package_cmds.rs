@@ -104,25 +104,12 @@ pub fn pack(
         ))
     });
     let archive = package.to_archive();
-    write_atomic(&output, &archive)
+    yoi_plugin_host::atomic::write_file(&output, &archive)
         .map_err(|e| Failure::new(5, "io", format!("cannot write the package ({})", e.kind())))?;
     out.emit(
         json!({ "file": output, "digest": package.digest, "bytes": archive.len(), "archive_sha256": sha256_hex(&archive) }),
         || format!("packed {} ({} bytes)\ndigest {}", output.display(), archive.len(), package.digest),
     );
-    Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
