@@ -156,6 +156,12 @@ fn invalid(
     }
 }
 
+/// Whether `s` is a valid plugin id or tool name: 1–64 of `[a-z0-9_-]`,
+/// starting with a letter. The store, the CLI and manifests share it.
+pub fn is_plugin_name(s: &str) -> bool {
+    is_name(s, 64)
+}
+
 fn is_name(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max

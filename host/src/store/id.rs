@@ -45,13 +45,7 @@ pub struct QualifiedId {
 impl QualifiedId {
     /// Qualifies a manifest id (1–64 of `[a-z0-9_-]`, starting with a letter).
     pub fn new(source: Source, name: &str) -> Result<QualifiedId, StoreError> {
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name.as_bytes()[0].is_ascii_lowercase()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !ok {
+        if !crate::manifest::is_plugin_name(name) {
             return Err(StoreError::InvalidId(crate::diag::bound(name, 80)));
         }
         Ok(QualifiedId {

@@ -44,13 +44,7 @@ pub fn new(
     parent: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.as_bytes()[0].is_ascii_lowercase()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !valid {
+    if !yoi_plugin_host::manifest::is_plugin_name(name) {
         return Err(Failure::new(
             2,
             "invalid-name",
