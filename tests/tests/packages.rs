@@ -293,6 +293,21 @@ fn the_rejection_catalogue() {
                 file("notes.wasm", component.clone()),
             ]),
         ),
+        (
+            "tools-not-declared",
+            archive(&[
+                file("plugin.toml", manifest.clone()),
+                file("notes.wasm", component_bytes("undeclared")),
+            ]),
+        ),
+        (
+            "too-large",
+            archive(&[
+                file("README.md", noise(30 << 20, 1)),
+                file("LICENSE", noise(30 << 20, 2)),
+                file("a", noise(8 << 20, 3)),
+            ]),
+        ),
         ("malformed-archive", b"definitely not gzip".to_vec()),
     ];
     let mut report = Vec::new();
@@ -302,6 +317,19 @@ fn the_rejection_catalogue() {
         report.push(code);
     }
     eprintln!("rejection catalogue ({} cases): {report:?}", cases.len());
+}
+
+/// Incompressible bytes (xorshift), so only the total bound can stop them.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
 
 fn component_bytes(name: &str) -> Vec<u8> {
