@@ -203,3 +203,50 @@ fn concurrent_symlink_swaps_never_escape_natively() {
         SECRET
     );
 }
+
+/// Special files are never opened as files: a FIFO (which would block a
+/// plain open forever) and a directory both fail fast, typed.
+#[test]
+fn fifos_and_directories_are_not_files() {
+    let sb = Sandbox::new();
+    let status = std::process::Command::new("mkfifo")
+        .arg(sb.mount.join("pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    std::fs::create_dir(sb.mount.join("dir")).unwrap();
+    let hostile = load("hostile");
+    let g = grants(
+        &hostile,
+        &[GrantSpec::new("m", &sb.mount, &[Read, Write, Stat, List])],
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        probe_code(&hostile, &g, json!({"op": "read", "path": "m/pipe"})),
+        "not-a-file"
+    );
+    assert_eq!(
+        probe_code(
+            &hostile,
+            &g,
+            json!({"op": "write", "path": "m/pipe", "text": "x"})
+        ),
+        "not-a-file"
+    );
+    assert_eq!(
+        probe_code(&hostile, &g, json!({"op": "read", "path": "m/dir"})),
+        "not-a-file"
+    );
+    assert_eq!(
+        probe_code(&hostile, &g, json!({"op": "list", "path": "m/pipe"})),
+        "not-a-directory"
+    );
+    assert_eq!(
+        probe(&hostile, &g, json!({"op": "stat", "path": "m/pipe"})).unwrap()["kind"],
+        "other"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "an open blocked"
+    );
+}
