@@ -95,6 +95,10 @@ fn crashes_at_every_install_step_leave_old_or_new() {
                 assert_consistent(store_dir.path(), &[&v2.digest]),
                 v2.digest
             );
+            let debris = std::fs::read_dir(store_dir.path().join(".staging"))
+                .unwrap()
+                .count();
+            assert_eq!(debris, 0, "crash leftovers are swept by the next install");
             runs += 1;
         }
     }

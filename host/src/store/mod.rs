@@ -209,6 +209,7 @@ impl PluginStore {
     ) -> Result<InstallOutcome, StoreError> {
         let id = QualifiedId::new(source, &package.manifest.id)?;
         let _lock = self.lock()?;
+        self.sweep_staging();
         let digest = &package.digest;
         let target = self.root.join("packages").join(digest);
         // Reuse an existing package only if it is complete *and* its files
@@ -333,6 +334,7 @@ impl PluginStore {
     pub fn remove(&self, id: &str) -> Result<InstalledSummary, StoreError> {
         let id = QualifiedId::parse(id)?;
         let _lock = self.lock()?;
+        self.sweep_staging();
         let pointer = self.read_pointer(&id)?;
         std::fs::remove_file(self.pointer_path(&id))?;
         sync_dir(&self.pointer_path(&id).with_file_name(""))?;
@@ -353,6 +355,19 @@ impl PluginStore {
         rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
             .map_err(std::io::Error::from)?;
         Ok(file)
+    }
+
+    /// Removes leftovers of crashed installs. Only called with the store
+    /// lock held: every live staging entry belongs to the lock holder, so
+    /// anything present now is debris.
+    fn sweep_staging(&self) {
+        let Ok(entries) = std::fs::read_dir(self.root.join(".staging")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+        }
     }
 
     fn pointer_path(&self, id: &QualifiedId) -> PathBuf {
