@@ -86,7 +86,7 @@
 //!     }
 //! }
 //!
-//! export_plugin!(Hello);
+//! export_plugin!(Hello, tools = ["greet", "read"]);
 //!
 //! // The router is plain Rust, so tools can be unit-tested natively:
 //! # fn main() {
