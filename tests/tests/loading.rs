@@ -104,3 +104,18 @@ fn the_compile_cache_serves_the_second_load() {
         .unwrap();
     assert_eq!(p.cache_outcome(), CacheOutcome::Miss);
 }
+
+/// The WASI context carries no authority: empty environment, no arguments,
+/// even though the host process has both.
+#[test]
+fn guests_see_no_environment_and_no_arguments() {
+    assert!(
+        std::env::vars().next().is_some(),
+        "the test process has an environment"
+    );
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let out = call_ok(&hostile, &g, "env", &serde_json::json!({}));
+    assert_eq!(out["vars"], serde_json::json!([]));
+    assert_eq!(out["args"], serde_json::json!([]));
+}

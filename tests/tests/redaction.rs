@@ -69,7 +69,21 @@ fn no_diagnostic_leaks_content_host_paths_or_secrets() {
     );
     messages.push(failed.result.unwrap_err().to_string());
 
+    // Guest log text reaches the integrator in the outcome, never the host's logs.
+    let flood = hostile.call_blocking(
+        g.clone(),
+        "log_bomb",
+        &json!({"count": 3, "bytes": 300}).to_string(),
+        &Default::default(),
+    );
+    assert_eq!(flood.logs.len(), 3);
+    assert_eq!(flood.logs[0].message, "l".repeat(300));
+
     let logs = captured_logs();
+    assert!(
+        !logs.contains(&"l".repeat(300)),
+        "guest log text was copied into host logs"
+    );
     assert!(
         logs.contains("decision=\"denied\"") || logs.contains("decision=denied"),
         "fs decisions are traced"
