@@ -2,7 +2,7 @@
 //!
 //! A yoi plugin is a WebAssembly component that exports one entry point,
 //! `call(tool-name, input-json) -> result<output-json, tool-error>`, and may
-//! import the host's `fs` and `log` APIs (see `wit/yoi-plugin.wit`, package
+//! import the host's `fs` and `log` APIs (see `wit/v1/yoi-plugin.wit`, package
 //! `yoi:plugin@1.0.0`). This crate hides all of that ABI glue: a plugin is a
 //! type implementing [`Plugin`], which returns a [`Tools`] router of ordinary
 //! Rust functions taking and returning serde types, plus one
@@ -124,7 +124,7 @@
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/v1",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__yoi_export_plugin_world",

@@ -3,14 +3,11 @@
 //!
 //! Rules: messages are bounded ([`MAX_DIAGNOSTIC_BYTES`]); echoed guest paths
 //! are bounded ([`MAX_ECHOED_PATH_BYTES`]), have control characters replaced
-//! and secret-looking segments masked. Callers never pass file content or
+//! and secret-looking segments masked (by the crate's one heuristic,
+//! [`crate::secret`]). Callers never pass file content or
 //! host-side paths here in the first place; this module is the second fence.
 
-/// Upper bound, in bytes, of any diagnostic message the host produces.
-pub const MAX_DIAGNOSTIC_BYTES: usize = 256;
-
-/// Upper bound, in bytes, of a guest path echoed inside a diagnostic.
-pub const MAX_ECHOED_PATH_BYTES: usize = 96;
+pub use crate::limits::{MAX_DIAGNOSTIC_BYTES, MAX_ECHOED_PATH_BYTES};
 
 /// Replacement for a segment that looks like it carries a secret.
 const MASK: &str = "<redacted>";
@@ -38,28 +35,15 @@ pub fn redact_guest_path(raw: &str) -> String {
         .collect();
     let masked: Vec<&str> = cleaned
         .split('/')
-        .map(|segment| if looks_secret(segment) { MASK } else { segment })
+        .map(|segment| {
+            if crate::secret::looks_secret_value(segment) {
+                MASK
+            } else {
+                segment
+            }
+        })
         .collect();
     bound(&masked.join("/"), MAX_ECHOED_PATH_BYTES)
-}
-
-/// Whether a piece of text looks like it carries a credential: an
-/// assignment (`key=value`), a well-known secret keyword, or a long run of
-/// token-like characters (API keys, hex or base64 blobs).
-pub fn looks_secret(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    const KEYWORDS: [&str; 8] = [
-        "password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "bearer",
-    ];
-    if text.contains('=') || KEYWORDS.iter().any(|k| lower.contains(k)) {
-        return true;
-    }
-    let longest_token_run = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '_' || c == '-'))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    longest_token_run >= 32 && text.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -21,8 +21,9 @@ use cap_std::fs::Dir;
 use globset::{GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::fs::bounds::{BoundOverrides, FsBounds};
 use crate::identity::PluginIdentity;
+use crate::limits::{BoundOverrides, FsBounds};
+use crate::names::MountName;
 
 /// An fs operation a grant can allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,6 +103,18 @@ pub enum GrantError {
     },
 }
 
+impl crate::error::ErrorCode for GrantError {
+    fn code(&self) -> &'static str {
+        match self {
+            GrantError::InvalidMount(_) => "invalid-mount",
+            GrantError::DuplicateMount(_) => "duplicate-mount",
+            GrantError::NoOperations(_) => "no-operations",
+            GrantError::InvalidPattern { .. } => "invalid-pattern",
+            GrantError::OpenDir { .. } => "grant-dir-unavailable",
+        }
+    }
+}
+
 /// A grant as plain data: what a policy file, a CLI flag or an enablement
 /// says. Host-local: `dir` is never shown to the guest.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,7 +184,7 @@ impl GrantSpec {
 
     /// Validates the spec and opens the directory: the capability.
     pub fn open(&self) -> Result<Grant, GrantError> {
-        validate_mount(&self.mount)?;
+        let mount = validate_mount(&self.mount)?;
         if self.ops.is_empty() {
             return Err(GrantError::NoOperations(self.mount.clone()));
         }
@@ -186,7 +199,7 @@ impl GrantSpec {
         ops.sort();
         ops.dedup();
         Ok(Grant {
-            mount: self.mount.clone(),
+            mount,
             dir: Arc::new(dir),
             lock_root: Arc::new(lock_root),
             ops,
@@ -196,25 +209,15 @@ impl GrantSpec {
     }
 }
 
-/// Checks a mount name: 1-64 of `[a-z0-9._-]`, not starting with `.`.
-pub fn validate_mount(mount: &str) -> Result<(), GrantError> {
-    let ok = !mount.is_empty()
-        && mount.len() <= 64
-        && !mount.starts_with('.')
-        && mount
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(GrantError::InvalidMount(crate::diag::bound(mount, 64)))
-    }
+/// Checks a mount name by the one rule, [`MountName`].
+pub fn validate_mount(mount: &str) -> Result<MountName, GrantError> {
+    MountName::parse(mount).map_err(|_| GrantError::InvalidMount(crate::diag::bound(mount, 64)))
 }
 
 /// An opened grant: a directory capability plus what may be done in it.
 #[derive(Clone)]
 pub struct Grant {
-    mount: String,
+    mount: MountName,
     dir: Arc<Dir>,
     /// Canonical host root, used only as the lock-registry key prefix.
     lock_root: Arc<PathBuf>,
@@ -236,7 +239,7 @@ impl fmt::Debug for Grant {
 impl Grant {
     /// The mount name.
     pub fn mount(&self) -> &str {
-        &self.mount
+        self.mount.as_str()
     }
 
     /// The operations allowed, sorted.
@@ -413,9 +416,9 @@ impl GrantSet {
     /// Adds one opened grant; mount names must be unique.
     pub fn insert(&mut self, grant: Grant) -> Result<(), GrantError> {
         if self.grants.contains_key(grant.mount()) {
-            return Err(GrantError::DuplicateMount(grant.mount.clone()));
+            return Err(GrantError::DuplicateMount(grant.mount().to_owned()));
         }
-        self.grants.insert(grant.mount.clone(), grant);
+        self.grants.insert(grant.mount().to_owned(), grant);
         Ok(())
     }
 

@@ -1,53 +1,106 @@
 //! Who a plugin is: the key grants are bound to and logs are tagged with.
+//!
+//! Two kinds, with distinct types because their digests mean different
+//! things:
+//!
+//! - an **installed** plugin is a [`PluginPin`]: source-qualified id, exact
+//!   version and the **package** digest (over the manifest, the component
+//!   and the optional files; `package/digest.rs`). Enablements, store
+//!   pointers, bundles and workers all pin plugins with this one type.
+//! - a **bare component** (the development path: `yoi-plugin run x.wasm`,
+//!   tests) is a [`ComponentIdentity`]: a name and the SHA-256 of the
+//!   **component bytes**. It has no manifest and no version.
+//!
+//! Grants issued for one identity are refused for any other
+//! (`grant-mismatch`), across kinds too.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A plugin's exact identity: source-qualified id (e.g. `user:notes`),
-/// exact version, and the SHA-256 digest (64 lowercase hex) of what was
-/// loaded. Grants and enablements pin all three.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PluginIdentity {
-    /// Source-qualified plugin id.
-    pub id: String,
+use crate::names::{Digest, PluginId, PluginName, Version};
+
+/// An installed plugin pinned exactly: id + version + package digest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginPin {
+    /// Source-qualified id, e.g. `user:notes`.
+    pub id: PluginId,
     /// Exact version.
-    pub version: String,
-    /// Content digest, 64 lowercase hex.
-    pub digest: String,
+    pub version: Version,
+    /// Package digest.
+    pub digest: Digest,
+}
+
+impl PluginPin {
+    /// A pin from its three parts.
+    pub fn new(id: PluginId, version: Version, digest: Digest) -> Self {
+        PluginPin {
+            id,
+            version,
+            digest,
+        }
+    }
+}
+
+impl fmt::Display for PluginPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}#{}", self.id, self.version, self.digest.short())
+    }
+}
+
+/// A bare component loaded without a package: a name for display and the
+/// SHA-256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentIdentity {
+    /// A name for logs (e.g. the file stem).
+    pub name: PluginName,
+    /// SHA-256 of the component bytes.
+    pub digest: Digest,
+}
+
+/// A plugin's exact identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PluginIdentity {
+    /// Installed from the store (package digest).
+    Installed(PluginPin),
+    /// A bare component (component digest).
+    Component(ComponentIdentity),
 }
 
 impl PluginIdentity {
-    /// An identity from its three parts.
-    pub fn new(
-        id: impl Into<String>,
-        version: impl Into<String>,
-        digest: impl Into<String>,
-    ) -> Self {
-        PluginIdentity {
-            id: id.into(),
-            version: version.into(),
-            digest: digest.into(),
+    /// The identity of a bare component: `name` and the SHA-256 of `bytes`.
+    pub fn component(name: PluginName, bytes: &[u8]) -> Self {
+        PluginIdentity::Component(ComponentIdentity {
+            name,
+            digest: Digest::of(bytes),
+        })
+    }
+
+    /// The pin, when this is an installed plugin.
+    pub fn pin(&self) -> Option<&PluginPin> {
+        match self {
+            PluginIdentity::Installed(pin) => Some(pin),
+            PluginIdentity::Component(_) => None,
         }
+    }
+}
+
+impl From<PluginPin> for PluginIdentity {
+    fn from(pin: PluginPin) -> Self {
+        PluginIdentity::Installed(pin)
     }
 }
 
 impl fmt::Display for PluginIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let short = self.digest.get(..12).unwrap_or(&self.digest);
-        write!(f, "{}@{}#{}", self.id, self.version, short)
+        match self {
+            PluginIdentity::Installed(pin) => pin.fmt(f),
+            PluginIdentity::Component(c) => {
+                write!(f, "component:{}#{}", c.name, c.digest.short())
+            }
+        }
     }
-}
-
-/// SHA-256 of `bytes` as 64 lowercase hex characters.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Whether `s` is a well-formed digest: 64 lowercase hex characters.
-pub fn is_digest(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

@@ -4,32 +4,72 @@
 //! A plugin touches the host filesystem only through the `fs` host API and
 //! only inside what its [`GrantSet`] allows.
 //!
-//! Map of the crate:
-//! - [`grant`]: grants, the only source of fs authority (capabilities);
-//! - [`fs`]: the `fs` semantics; path safety is enforced in `fs::path`
-//!   (parsing) and `fs/resolve.rs` (beneath-root, no-follow opens);
-//! - [`abi`]: the thin WIT binding adapters, one module per ABI version;
-//! - [`runtime`]: the engine, compile cache, static inspection, limits and
-//!   calls;
-//! - [`diag`]: redaction and bounds for every diagnostic.
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use yoi_plugin_host::{CallLimits, GrantSet, GrantSpec, Operation, PluginHost, PluginStore};
+//!
+//! let host = PluginHost::builder().cache_dir("/var/cache/yoi").build()?;
+//! let store = PluginStore::open("/var/lib/yoi/plugins")?;
+//! let pin = store.list()?.into_iter().find(|p| p.id.to_string() == "user:notes").unwrap();
+//! let plugin = store.load(&host, &pin)?;                      // verified, compiled, validators built
+//! let grants = GrantSet::open(plugin.identity().clone(), &[
+//!     GrantSpec::new("notes", "/srv/notes", &[Operation::Read, Operation::List]),
+//! ])?;
+//! let outcome = plugin
+//!     .call(Arc::new(grants), "read", r#"{"path":"notes/journal.md"}"#, CallLimits::default())
+//!     .await;
+//! println!("{:?}", outcome.result);
+//! # Ok(()) }
+//! ```
+//!
+//! The module map, one call's data flow and where each invariant is
+//! enforced are in `docs/architecture.md`.
 
-pub mod abi;
-pub mod atomic;
-pub mod bundle;
-pub mod diag;
+// Leaves: names, limits, errors, durable files, diagnostics.
+pub(crate) mod diag;
+pub(crate) mod durable;
+pub mod error;
+pub mod limits;
+pub mod names;
+pub(crate) mod secret;
+
+// The host APIs' semantics, and grants (the only source of authority).
 pub mod fs;
 pub mod grant;
 pub mod identity;
+pub mod log;
+
+// The ABI contract and its per-version bindings; the wasm runtime.
+pub mod abi;
+pub mod runtime;
+
+// Plugins: manifest, package, store, and the one loaded-plugin type.
 pub mod manifest;
-pub mod metrics;
 pub mod package;
+pub mod plugin;
+pub mod store;
+
+// Config bundles, host policy, workers and the runtime API.
+pub mod bundle;
+pub mod metrics;
 pub mod policy;
 pub mod registry;
-pub mod rest;
-pub mod runtime;
-pub mod store;
 pub mod workers;
 
+#[cfg(any(feature = "rest-server", feature = "rest-client"))]
+pub mod rest;
+
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
+
+pub use error::ErrorCode;
 pub use fs::{FsContext, error::FsError, error::FsErrorCode, locks::LockRegistry};
 pub use grant::{Grant, GrantError, GrantSet, GrantSpec, Operation};
-pub use identity::PluginIdentity;
+pub use identity::{ComponentIdentity, PluginIdentity, PluginPin};
+pub use limits::CallLimits;
+pub use names::{Digest, MountName, PluginId, PluginName, Source, ToolName, Version};
+pub use plugin::Plugin;
+pub use runtime::{CallError, CallOutcome, LoadError, PluginHost, PluginHostBuilder};
+pub use store::{PluginStore, StoreError};

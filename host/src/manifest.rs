@@ -28,9 +28,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::abi::AbiVersion;
+pub use crate::abi::HostApi;
 use crate::diag;
 use crate::grant::Operation;
+use crate::names::{self, MountName, PluginName, ToolName, Version};
 
 /// The manifest's file name inside a plugin directory or package.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -52,9 +53,10 @@ pub struct Manifest {
     pub id: String,
     /// Human-readable name.
     pub name: String,
-    /// Exact version (`[0-9A-Za-z.+-]`, e.g. `0.1.0`).
+    /// Exact semantic version ([`Version`]), e.g. `0.1.0`.
     pub version: String,
-    /// ABI identifier, `yoi-plugin-wasm-1`.
+    /// ABI identifier, `yoi-plugin-wasm-<N>`; checked against the ABI the
+    /// component itself exports (`abi-mismatch`).
     pub abi: String,
     /// Path of the component inside the plugin directory / package.
     pub component: String,
@@ -79,16 +81,10 @@ pub struct ToolSpec {
     /// JSON Schema of the input; inputs are validated against it before a
     /// call.
     pub input_schema: Value,
-}
-
-/// Host APIs a plugin can request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostApi {
-    /// The `fs` host API.
-    Fs,
-    /// The `log` host API.
-    Log,
+    /// Optional JSON Schema of the output; when present, outputs are
+    /// validated against it after the call (`output-invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
 }
 
 /// Requested permissions.
@@ -134,9 +130,8 @@ pub enum ManifestError {
     },
 }
 
-impl ManifestError {
-    /// A stable code.
-    pub fn code(&self) -> &'static str {
+impl crate::error::ErrorCode for ManifestError {
+    fn code(&self) -> &'static str {
         match self {
             ManifestError::Parse(_) => "manifest-parse",
             ManifestError::Invalid { .. } => "manifest-invalid",
@@ -156,20 +151,6 @@ fn invalid(
     }
 }
 
-/// Whether `s` is a valid plugin id or tool name: 1–64 of `[a-z0-9_-]`,
-/// starting with a letter. The store, the CLI and manifests share it.
-pub fn is_plugin_name(s: &str) -> bool {
-    is_name(s, 64)
-}
-
-fn is_name(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.as_bytes()[0].is_ascii_lowercase()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
 impl Manifest {
     /// Parses and validates manifest text.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
@@ -184,15 +165,14 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// The ABI version the manifest declares.
-    pub fn abi_version(&self) -> Result<AbiVersion, ManifestError> {
-        AbiVersion::parse(&self.abi).map_err(|_| {
-            invalid(
-                "abi",
-                format!("unsupported ABI '{}'", diag::bound(&self.abi, 64)),
-                "set abi = \"yoi-plugin-wasm-1\"",
-            )
-        })
+    /// The plugin's own name (validated by [`Manifest::parse`]).
+    pub fn plugin_name(&self) -> PluginName {
+        PluginName::parse(&self.id).expect("validated at parse")
+    }
+
+    /// The exact version (validated by [`Manifest::parse`]).
+    pub fn version(&self) -> Version {
+        Version::parse(&self.version).expect("validated at parse")
     }
 
     /// Checks every field rule.
@@ -204,10 +184,10 @@ impl Manifest {
                 format!("set schema_version = {SCHEMA_VERSION}"),
             ));
         }
-        if !is_name(&self.id, 64) {
+        if let Err(e) = PluginName::parse(&self.id) {
             return Err(invalid(
                 "id",
-                "must be 1-64 of [a-z0-9_-] starting with a letter",
+                format!("must be {}", e.rule),
                 "e.g. id = \"notes\"",
             ));
         }
@@ -218,24 +198,27 @@ impl Manifest {
                 "e.g. name = \"Notes\"",
             ));
         }
-        let version_ok = !self.version.is_empty()
-            && self.version.len() <= 64
-            && self
-                .version
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b));
-        if !version_ok {
+        if let Err(e) = Version::parse(&self.version) {
             return Err(invalid(
                 "version",
-                "must be an exact version of [0-9A-Za-z.+-]",
+                format!("must be {}", e.rule),
                 "e.g. version = \"0.1.0\"",
             ));
         }
-        self.abi_version()?;
-        crate::package::check_entry_path(&self.component).map_err(|e| {
+        let abi_shape = self.abi.strip_prefix("yoi-plugin-wasm-").is_some_and(|n| {
+            !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit())
+        });
+        if !abi_shape {
+            return Err(invalid(
+                "abi",
+                "must be yoi-plugin-wasm-<N>",
+                "set abi = \"yoi-plugin-wasm-1\"",
+            ));
+        }
+        names::check_entry_path(&self.component).map_err(|e| {
             invalid(
                 "component",
-                format!("not a safe relative path ({})", e.code()),
+                format!("not a safe relative path ({e})"),
                 "e.g. component = \"plugin.wasm\"",
             )
         })?;
@@ -256,10 +239,10 @@ impl Manifest {
         let mut names = BTreeSet::new();
         for (i, tool) in self.tools.iter().enumerate() {
             let field = |f: &str| format!("tools[{i}].{f}");
-            if !is_name(&tool.name, 64) {
+            if let Err(e) = ToolName::parse(&tool.name) {
                 return Err(invalid(
                     field("name"),
-                    "must be 1-64 of [a-z0-9_-] starting with a letter",
+                    format!("must be {}", e.rule),
                     "e.g. name = \"read\"",
                 ));
             }
@@ -284,14 +267,21 @@ impl Manifest {
                     "e.g. input_schema = { type = \"object\" }",
                 ));
             }
+            if let Some(Err(e)) = tool.output_schema.as_ref().map(jsonschema::validator_for) {
+                return Err(invalid(
+                    field("output_schema"),
+                    format!("not a valid JSON Schema: {e}"),
+                    "e.g. output_schema = { type = \"object\" }",
+                ));
+            }
         }
         let mut mounts = BTreeSet::new();
         for (i, mount) in self.permissions.mounts.iter().enumerate() {
             let field = |f: &str| format!("permissions.mounts[{i}].{f}");
-            if crate::grant::validate_mount(&mount.name).is_err() {
+            if let Err(e) = MountName::parse(&mount.name) {
                 return Err(invalid(
                     field("name"),
-                    "must be 1-64 of [a-z0-9._-], not starting with '.'",
+                    format!("must be {}", e.rule),
                     "e.g. name = \"notes\"",
                 ));
             }
@@ -327,26 +317,6 @@ impl Manifest {
     }
 }
 
-/// Validates `input` (JSON text) against the tool's input schema. Returns
-/// a bounded description of the first violation.
-pub fn validate_input(tool: &ToolSpec, input: &str) -> Result<(), String> {
-    let value: Value =
-        serde_json::from_str(input).map_err(|e| format!("input is not JSON: {e}"))?;
-    let validator = jsonschema::validator_for(&tool.input_schema)
-        .map_err(|e| format!("the tool's schema is invalid: {e}"))?;
-    match validator.iter_errors(&value).next() {
-        None => Ok(()),
-        Some(err) => Err(diag::bound(
-            &format!(
-                "input does not match the schema at '{}': {}",
-                err.instance_path(),
-                err
-            ),
-            300,
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,17 +340,12 @@ mounts = [{ name = "notes", ops = ["read"] }]
 "#;
 
     #[test]
-    fn parses_a_good_manifest_and_validates_inputs() {
+    fn parses_a_good_manifest() {
         let m = Manifest::parse(GOOD).unwrap();
         assert_eq!(m.tools[0].name, "read");
-        let tool = m.tool("read").unwrap();
-        assert!(validate_input(tool, r#"{"path":"notes/a"}"#).is_ok());
-        assert!(
-            validate_input(tool, r#"{"path":3}"#)
-                .unwrap_err()
-                .contains("/path")
-        );
-        assert!(validate_input(tool, r#"{}"#).is_err());
+        assert!(m.tool("read").is_some());
+        assert_eq!(m.plugin_name().as_str(), "notes");
+        assert_eq!(m.version().as_str(), "0.1.0");
     }
 
     #[test]
@@ -392,8 +357,12 @@ mounts = [{ name = "notes", ops = ["read"] }]
             ),
             (GOOD.replace("id = \"notes\"", "id = \"Notes!\""), "id"),
             (
-                GOOD.replace("abi = \"yoi-plugin-wasm-1\"", "abi = \"yoi-plugin-wasm-2\""),
+                GOOD.replace("abi = \"yoi-plugin-wasm-1\"", "abi = \"wasm-1\""),
                 "abi",
+            ),
+            (
+                GOOD.replace("version = \"0.1.0\"", "version = \"1.0\""),
+                "version",
             ),
             (
                 GOOD.replace(

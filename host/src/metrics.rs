@@ -72,7 +72,7 @@ fn metrics() -> &'static Metrics {
 }
 
 /// Counts one fs decision; `code` is `"ok"` or a stable fs error code.
-pub fn record_fs_decision(op: &'static str, code: &'static str) {
+pub(crate) fn record_fs_decision(op: &'static str, code: &'static str) {
     metrics()
         .fs_decisions
         .get_or_create(&FsLabels { op, code })
@@ -81,23 +81,24 @@ pub fn record_fs_decision(op: &'static str, code: &'static str) {
 
 /// Counts one tool call and observes its latency; `outcome` is `"ok"` or a
 /// stable call error code.
-pub fn record_tool_call(outcome: &'static str, seconds: f64) {
+pub(crate) fn record_tool_call(outcome: &'static str, seconds: f64) {
     let m = metrics();
     m.tool_calls.get_or_create(&CallLabels { outcome }).inc();
     m.tool_latency.observe(seconds);
 }
 
 /// Sets the number of stored bundles.
-pub fn set_bundles(n: usize) {
+pub(crate) fn set_bundles(n: usize) {
     metrics().bundles.set(n as i64);
 }
 
 /// Sets the number of live workers.
-pub fn set_workers(n: usize) {
+pub(crate) fn set_workers(n: usize) {
     metrics().workers.set(n as i64);
 }
 
-/// The current metrics in Prometheus text exposition format.
+/// The current metrics in Prometheus text exposition format (what the
+/// REST service's `/metrics` serves; embedders may serve it their way).
 pub fn encode() -> String {
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &metrics().registry)

@@ -1,7 +1,7 @@
 //! Scale-out without a cluster layer: several runtimes (embedded or
 //! remote, anything implementing [`Runtime`]) held by id, and helpers that
 //! route bundle sync and worker creation to the one a caller names
-//! (SPEC §6).
+//! (see `docs/architecture.md`).
 //!
 //! The registry does not balance, retry, replicate or track health: the
 //! caller decides which runtime a worker goes to, and

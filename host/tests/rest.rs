@@ -226,7 +226,6 @@ async fn health_and_readiness_need_no_token_metrics_does() {
 
     let (status, body) = answer(client.get(server.url("/metrics")).send().await.unwrap()).await;
     assert_eq!((status, error_code(&body)), (401, "unauthorized"));
-    yoi_plugin_host::metrics::set_workers(0);
     let response = client
         .get(server.url("/metrics"))
         .bearer_auth(TOKEN)

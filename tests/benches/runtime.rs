@@ -4,17 +4,23 @@
 //! - tool-call latency (fresh store + instance per call) vs. a native call
 //!   of the same logic;
 //! - first load of a component: compile vs. compile-cache hit;
-//! - fs read throughput through a plugin vs. native `std::fs::read`.
+//! - fs read throughput through a plugin vs. native `std::fs::read`;
+//! - one-shot `yoi-plugin run` of an installed plugin (fresh process, warm
+//!   compile cache) vs. the same with a cold cache; with
+//!   `YOI_BASELINE_BIN=/path/to/older/yoi-plugin`, the same runs of that
+//!   binary side by side (before/after comparisons).
 //!
-//! Run with `cargo xtask bench` (builds the plugins first).
+//! Run with `cargo xtask bench` (builds the plugins and the release CLI
+//! first).
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use yoi_e2e_tests::*;
-use yoi_plugin_host::runtime::{CallLimits, PluginHost};
-use yoi_plugin_host::{GrantSpec, Operation};
+use yoi_plugin_host::{CallLimits, GrantSpec, Operation, Plugin, PluginHost, PluginName};
 
 /// Median of `runs` timings of `f`.
 fn median(runs: usize, mut f: impl FnMut()) -> Duration {
@@ -38,8 +44,89 @@ fn report(name: &str, measured: Duration, baseline_name: &str, baseline: Duratio
     );
 }
 
+/// The release `yoi-plugin` binary `cargo xtask bench` builds.
+fn cli_binary() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/yoi-plugin")
+}
+
+/// Runs `bin` with `args`, which must succeed.
+fn run_cli(bin: &Path, args: &[&str]) {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .expect("spawn yoi-plugin");
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One-shot CLI runs: installs hello into a fresh store, then times a
+/// fresh process calling it with a warm and with a cold compile cache.
+fn one_shot_cli(bin: &Path, label: &str) {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let store = store.to_str().unwrap();
+    let pkg = temp.path().join("hello.yoi-plugin");
+    let component = plugins_dir().join("hello.wasm");
+    run_cli(
+        bin,
+        &[
+            "--store",
+            store,
+            "pack",
+            example_dir("hello").to_str().unwrap(),
+            "--component",
+            component.to_str().unwrap(),
+            "-o",
+            pkg.to_str().unwrap(),
+        ],
+    );
+    run_cli(bin, &["--store", store, "install", pkg.to_str().unwrap()]);
+    let call = |cache: &str| {
+        run_cli(
+            bin,
+            &[
+                "--store",
+                store,
+                "run",
+                "user:hello",
+                "greet",
+                "--input",
+                r#"{"name":"bench"}"#,
+                "--cache-dir",
+                cache,
+            ],
+        )
+    };
+    let warm_cache = temp.path().join("warm");
+    call(warm_cache.to_str().unwrap());
+    let warm = median(21, || call(warm_cache.to_str().unwrap()));
+    let mut n = 0;
+    let cold = median(5, || {
+        n += 1;
+        call(temp.path().join(format!("cold-{n}")).to_str().unwrap());
+    });
+    report(
+        &format!("one-shot run, warm cache ({label})"),
+        warm,
+        "baseline: cold cache",
+        cold,
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; ignore arguments.
+    if cli_binary().is_file() {
+        one_shot_cli(&cli_binary(), "this build");
+        if let Some(baseline) = std::env::var_os("YOI_BASELINE_BIN") {
+            one_shot_cli(Path::new(&baseline), "YOI_BASELINE_BIN");
+        }
+    } else {
+        println!("(no release yoi-plugin binary; `cargo xtask bench` builds it)");
+    }
     let hello_bytes = component("hello");
     let limits = CallLimits::default();
 
@@ -48,12 +135,8 @@ fn main() {
     let compile = median(5, || {
         let host = PluginHost::builder().build().unwrap();
         black_box(
-            host.load(
-                identity("hello", &hello_bytes),
-                "yoi-plugin-wasm-1",
-                &hello_bytes,
-            )
-            .unwrap(),
+            Plugin::from_component(&host, PluginName::parse("hello").unwrap(), &hello_bytes)
+                .unwrap(),
         );
     });
     {
@@ -61,12 +144,7 @@ fn main() {
             .cache_dir(cache.path())
             .build()
             .unwrap();
-        host.load(
-            identity("hello", &hello_bytes),
-            "yoi-plugin-wasm-1",
-            &hello_bytes,
-        )
-        .unwrap();
+        Plugin::from_component(&host, PluginName::parse("hello").unwrap(), &hello_bytes).unwrap();
     }
     let cached = median(11, || {
         let host = PluginHost::builder()
@@ -74,12 +152,8 @@ fn main() {
             .build()
             .unwrap();
         black_box(
-            host.load(
-                identity("hello", &hello_bytes),
-                "yoi-plugin-wasm-1",
-                &hello_bytes,
-            )
-            .unwrap(),
+            Plugin::from_component(&host, PluginName::parse("hello").unwrap(), &hello_bytes)
+                .unwrap(),
         );
     });
     report(

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
-use yoi_plugin_host::runtime::{CallLimits, CallOutcome, LoadedPlugin, PluginHost};
-use yoi_plugin_host::{GrantSet, GrantSpec, PluginIdentity};
+pub use yoi_plugin_host::ErrorCode;
+use yoi_plugin_host::{
+    CallLimits, CallOutcome, GrantSet, GrantSpec, Plugin, PluginHost, PluginIdentity, PluginName,
+};
 
 /// Where the compiled example plugins are.
 pub fn plugins_dir() -> PathBuf {
@@ -58,35 +60,42 @@ pub fn host() -> &'static PluginHost {
     })
 }
 
-/// The identity tests give the example plugin `name`.
+/// The identity of the bare component of example plugin `name`.
 pub fn identity(name: &str, bytes: &[u8]) -> PluginIdentity {
-    PluginIdentity::new(
-        format!("user:{name}"),
-        "0.1.0",
-        yoi_plugin_host::identity::sha256_hex(bytes),
-    )
+    PluginIdentity::component(PluginName::parse(name).expect("plugin name"), bytes)
 }
 
-/// Loads the example plugin `name` into the shared host.
-pub fn load(name: &str) -> LoadedPlugin {
+/// Loads the example plugin `name` into the shared host as a bare
+/// component (the development path: no manifest, no schemas).
+pub fn load(name: &str) -> Plugin {
     let bytes = component(name);
-    host()
-        .load(identity(name, &bytes), "yoi-plugin-wasm-1", &bytes)
-        .unwrap_or_else(|e| panic!("load {name}: {e}"))
+    Plugin::from_component(
+        host(),
+        PluginName::parse(name).expect("plugin name"),
+        &bytes,
+    )
+    .unwrap_or_else(|e| panic!("load {name}: {e}"))
+}
+
+/// Loads the example plugin `name` from its package (manifest, schemas):
+/// what an installed plugin is.
+pub fn load_package(name: &str) -> Plugin {
+    let package = example_package(name);
+    let pin = yoi_plugin_host::PluginPin::new(
+        format!("user:{name}").parse().expect("plugin id"),
+        package.manifest.version(),
+        package.digest.clone(),
+    );
+    Plugin::from_package(host(), package, pin).unwrap_or_else(|e| panic!("load {name}: {e}"))
 }
 
 /// Opens grants for `plugin`.
-pub fn grants(plugin: &LoadedPlugin, specs: &[GrantSpec]) -> Arc<GrantSet> {
+pub fn grants(plugin: &Plugin, specs: &[GrantSpec]) -> Arc<GrantSet> {
     Arc::new(GrantSet::open(plugin.identity().clone(), specs).expect("open grants"))
 }
 
 /// Calls a tool with default limits.
-pub fn call(
-    plugin: &LoadedPlugin,
-    grants: &Arc<GrantSet>,
-    tool: &str,
-    input: &Value,
-) -> CallOutcome {
+pub fn call(plugin: &Plugin, grants: &Arc<GrantSet>, tool: &str, input: &Value) -> CallOutcome {
     plugin.call_blocking(
         grants.clone(),
         tool,
@@ -96,18 +105,17 @@ pub fn call(
 }
 
 /// Calls a tool that must succeed and returns its JSON output.
-pub fn call_ok(plugin: &LoadedPlugin, grants: &Arc<GrantSet>, tool: &str, input: &Value) -> Value {
+pub fn call_ok(plugin: &Plugin, grants: &Arc<GrantSet>, tool: &str, input: &Value) -> Value {
     let outcome = call(plugin, grants, tool, input);
-    let output = outcome
+    outcome
         .result
-        .unwrap_or_else(|e| panic!("{tool} failed: [{}] {e}", e.code()));
-    serde_json::from_str(&output).expect("tool output is JSON")
+        .unwrap_or_else(|e| panic!("{tool} failed: [{}] {e}", e.code()))
 }
 
 /// The `hostile` plugin's raw fs probe: returns `Ok(ok-object)` or
 /// `Err((code, message))`.
 pub fn probe(
-    plugin: &LoadedPlugin,
+    plugin: &Plugin,
     grants: &Arc<GrantSet>,
     input: Value,
 ) -> Result<Value, (String, String)> {
@@ -125,7 +133,7 @@ pub fn probe(
 }
 
 /// The error code of a probe that must fail.
-pub fn probe_code(plugin: &LoadedPlugin, grants: &Arc<GrantSet>, input: Value) -> String {
+pub fn probe_code(plugin: &Plugin, grants: &Arc<GrantSet>, input: Value) -> String {
     match probe(plugin, grants, input.clone()) {
         Ok(ok) => panic!("probe {input} unexpectedly succeeded: {ok}"),
         Err((code, _)) => code,

@@ -72,7 +72,7 @@ impl RuntimeEnv {
         PluginEnablement {
             id: "user:notes".into(),
             version: self.notes.manifest.version.clone(),
-            digest: self.notes.digest.clone(),
+            digest: self.notes.digest.to_string(),
             grants: vec![GrantRequest::new("notes", ops)],
         }
     }

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 use yoi_e2e_tests::*;
-use yoi_plugin_host::fs::bounds::{BoundOverrides, FsBounds, InvocationBudget};
-use yoi_plugin_host::runtime::CallLimits;
+use yoi_plugin_host::CallLimits;
+use yoi_plugin_host::limits::{BoundOverrides, FsBounds, InvocationBudget};
 use yoi_plugin_host::{GrantSpec, Operation::*};
 
 #[test]
@@ -177,7 +177,7 @@ fn per_invocation_totals_are_enforced() {
         &json!({"path": "m/f.txt", "iterations": 25}).to_string(),
         &limits,
     );
-    let out: serde_json::Value = serde_json::from_str(&out.result.unwrap()).unwrap();
+    let out: serde_json::Value = out.result.unwrap();
     assert_eq!(out["errors"]["limit-exceeded"], 15, "{out}");
     let limits = CallLimits {
         fs_budget: InvocationBudget::new(2500, u64::MAX, u64::MAX),
@@ -189,7 +189,7 @@ fn per_invocation_totals_are_enforced() {
         &json!({"path": "m/f.txt", "iterations": 5}).to_string(),
         &limits,
     );
-    let out: serde_json::Value = serde_json::from_str(&out.result.unwrap()).unwrap();
+    let out: serde_json::Value = out.result.unwrap();
     // 1000 + 1000 + 500 bytes, then nothing left.
     assert_eq!(out["errors"]["limit-exceeded"], 2, "{out}");
 }

@@ -1,22 +1,24 @@
-//! Load-time checks: ABI id, forbidden imports, core modules, missing
-//! exports, and the compile cache.
+//! Load-time checks: the ABI from the component's own export, forbidden
+//! imports, core modules, missing exports, and the compile cache.
 
 use yoi_e2e_tests::*;
-use yoi_plugin_host::abi::AbiVersion;
-use yoi_plugin_host::runtime::{CacheOutcome, LoadError, PluginHost, inspect};
+use yoi_plugin_host::abi::inspect;
+use yoi_plugin_host::abi::{AbiVersion, ContractError, HostApi};
+use yoi_plugin_host::runtime::CacheOutcome;
+use yoi_plugin_host::{LoadError, Plugin, PluginHost, PluginName};
+
+fn load_bytes(host: &PluginHost, bytes: &[u8]) -> Result<Plugin, LoadError> {
+    Plugin::from_component(host, PluginName::parse("probe").unwrap(), bytes)
+}
 
 #[test]
 fn a_component_importing_wasi_filesystem_is_refused_naming_the_import() {
     let bytes = component("wasi-fs-importer");
-    let err = host()
-        .load(
-            identity("wasi-fs-importer", &bytes),
-            "yoi-plugin-wasm-1",
-            &bytes,
-        )
-        .expect_err("must be refused");
+    let err = load_bytes(host(), &bytes).expect_err("must be refused");
     match &err {
-        LoadError::ForbiddenImport(name) => assert!(name.starts_with("wasi:filesystem/"), "{name}"),
+        LoadError::Contract(ContractError::ForbiddenImport(name)) => {
+            assert!(name.starts_with("wasi:filesystem/"), "{name}")
+        }
         other => panic!("wrong error: {other}"),
     }
     assert!(err.to_string().contains("wasi:filesystem/"));
@@ -38,31 +40,32 @@ fn example_plugins_import_only_the_allowed_subset() {
                     && !import.contains("http")
             );
         }
-        inspect::check_abi(&info, AbiVersion::V1).unwrap();
+        assert_eq!(info.abi, AbiVersion::V1, "{name}");
     }
+    // The ABI and the host APIs come from the component itself.
+    assert_eq!(
+        inspect::inspect(&component("notes")).unwrap().host_apis,
+        vec![HostApi::Fs, HostApi::Log]
+    );
+    assert!(
+        inspect::inspect(&component("hello"))
+            .unwrap()
+            .host_apis
+            .is_empty()
+    );
 }
 
 #[test]
-fn wrong_abi_core_modules_and_foreign_components_are_refused() {
-    let bytes = component("hello");
-    let id = identity("hello", &bytes);
+fn core_modules_and_foreign_components_are_refused() {
+    let contract = |bytes: &[u8]| match load_bytes(host(), bytes) {
+        Err(LoadError::Contract(e)) => e,
+        other => panic!("expected a contract error, got {other:?}"),
+    };
+    assert_eq!(contract(b"\0asm\x01\0\0\0"), ContractError::NotAComponent);
+    assert_eq!(contract(b"\0asm\x0d\0\x01\0"), ContractError::MissingExport);
     assert!(matches!(
-        host().load(id.clone(), "yoi-plugin-wasm-2", &bytes),
-        Err(LoadError::UnsupportedAbi(_))
-    ));
-    let core = b"\0asm\x01\0\0\0";
-    assert!(matches!(
-        host().load(id.clone(), "yoi-plugin-wasm-1", core),
-        Err(LoadError::NotAComponent)
-    ));
-    let empty_component = b"\0asm\x0d\0\x01\0";
-    assert!(matches!(
-        host().load(id.clone(), "yoi-plugin-wasm-1", empty_component),
-        Err(LoadError::MissingExport(_))
-    ));
-    assert!(matches!(
-        host().load(id, "yoi-plugin-wasm-1", b"not wasm at all"),
-        Err(LoadError::Malformed(_))
+        contract(b"not wasm at all"),
+        ContractError::Malformed(_)
     ));
 }
 
@@ -74,17 +77,13 @@ fn the_compile_cache_serves_the_second_load() {
         .cache_dir(cache.path())
         .build()
         .unwrap();
-    let p = first
-        .load(identity("hello", &bytes), "yoi-plugin-wasm-1", &bytes)
-        .unwrap();
+    let p = load_bytes(&first, &bytes).unwrap();
     assert_eq!(p.cache_outcome(), CacheOutcome::Miss);
     let second = PluginHost::builder()
         .cache_dir(cache.path())
         .build()
         .unwrap();
-    let p = second
-        .load(identity("hello", &bytes), "yoi-plugin-wasm-1", &bytes)
-        .unwrap();
+    let p = load_bytes(&second, &bytes).unwrap();
     assert_eq!(p.cache_outcome(), CacheOutcome::Hit);
     let g = grants(&p, &[]);
     assert_eq!(
@@ -99,9 +98,7 @@ fn the_compile_cache_serves_the_second_load() {
         .cache_dir(cache.path())
         .build()
         .unwrap();
-    let p = third
-        .load(identity("hello", &bytes), "yoi-plugin-wasm-1", &bytes)
-        .unwrap();
+    let p = load_bytes(&third, &bytes).unwrap();
     assert_eq!(p.cache_outcome(), CacheOutcome::Miss);
 }
 

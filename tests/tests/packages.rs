@@ -65,9 +65,10 @@ fn packing_is_deterministic_and_content_addressed() {
     let b = example_package("notes");
     assert_eq!(a.to_archive(), b.to_archive(), "same files, same bytes");
     assert_eq!(a.digest, b.digest);
-    assert_eq!(a.digest.len(), 64);
+    assert_eq!(a.digest.as_str().len(), 64);
     assert!(
         a.digest
+            .as_str()
             .bytes()
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
     );
@@ -357,4 +358,60 @@ fn directories_with_symlinked_components_are_refused() {
     f.write_all(&component("notes")).unwrap();
     assert!(Package::from_dir(&dir, None).is_ok());
     let _ = PackageFiles::new();
+}
+
+/// The package of example `name` with its manifest text edited by `edit`,
+/// validated again: the code of the rejection, or `ok`.
+fn code_with_manifest(name: &str, edit: impl Fn(String) -> String) -> String {
+    let original = example_package(name);
+    let mut files = PackageFiles::new();
+    for (path, content) in original.files.iter() {
+        let content = if path == "plugin.toml" {
+            let text = String::from_utf8(content.to_vec()).unwrap();
+            let edited = edit(text.clone());
+            assert_ne!(edited, text, "the edit must change the manifest");
+            edited.into_bytes()
+        } else {
+            content.to_vec()
+        };
+        files.insert(path, content).unwrap();
+    }
+    match Package::from_files(files) {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.code().to_owned(),
+    }
+}
+
+/// The manifest's `abi` is checked against the ABI the component itself
+/// exports (`yoi:plugin/tool@1.0.0` = yoi-plugin-wasm-1), not trusted.
+#[test]
+fn the_manifest_abi_must_match_the_component_export() {
+    let to_v2 = |t: String| t.replace("abi = \"yoi-plugin-wasm-1\"", "abi = \"yoi-plugin-wasm-2\"");
+    assert_eq!(code_with_manifest("hello", to_v2), "abi-mismatch");
+    assert_eq!(code_with_manifest("notes", to_v2), "abi-mismatch");
+    // Not even of the ABI shape: refused as a manifest error first.
+    let garbage = |t: String| t.replace("abi = \"yoi-plugin-wasm-1\"", "abi = \"wasm\"");
+    assert_eq!(code_with_manifest("hello", garbage), "manifest-invalid");
+}
+
+/// `permissions.host_apis` must be exactly the host APIs the component
+/// imports: an unrequested import and an unused request are both refused.
+#[test]
+fn requested_host_apis_must_match_the_component_imports() {
+    // notes imports fs and log.
+    let drop_log = |t: String| t.replace("host_apis = [\"fs\", \"log\"]", "host_apis = [\"fs\"]");
+    assert_eq!(
+        code_with_manifest("notes", drop_log),
+        "host-api-not-requested"
+    );
+    // hello imports neither.
+    let ask_fs = |t: String| format!("{t}\n[permissions]\nhost_apis = [\"log\"]\n");
+    assert_eq!(code_with_manifest("hello", ask_fs), "host-api-unused");
+    // The shipped manifests match their components.
+    for name in ["hello", "notes", "grep"] {
+        let p = example_package(name);
+        let mut requested = p.manifest.permissions.host_apis.clone();
+        requested.sort();
+        assert_eq!(requested, p.info.host_apis, "{name}");
+    }
 }

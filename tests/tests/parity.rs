@@ -358,7 +358,7 @@ async fn embedded_and_remote_runtimes_give_identical_results() {
     );
     assert_eq!(get("create runtime-default")["ok"]["mode"], "fallback");
     assert_eq!(
-        get("create builtin hello")["ok"]["plugins"][0]["id"],
+        get("create builtin hello")["ok"]["plugins"][0]["plugin"]["id"],
         "user:hello"
     );
     assert_eq!(get("create named journal")["ok"]["mode"], "synced-bundle");

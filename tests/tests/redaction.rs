@@ -50,7 +50,7 @@ fn no_diagnostic_leaks_content_host_paths_or_secrets() {
         let (code, message) = probe(&hostile, &g, input.clone()).expect_err("must fail");
         assert!(!code.is_empty());
         assert!(
-            message.len() <= yoi_plugin_host::diag::MAX_DIAGNOSTIC_BYTES,
+            message.len() <= yoi_plugin_host::limits::MAX_DIAGNOSTIC_BYTES,
             "{message}"
         );
         messages.push(message);
@@ -89,7 +89,7 @@ fn no_diagnostic_leaks_content_host_paths_or_secrets() {
         "fs decisions are traced"
     );
     assert!(
-        logs.contains("user:hostile@0.1.0"),
+        logs.contains("component:hostile#"),
         "decisions carry the plugin identity"
     );
     for haystack in messages.iter().map(String::as_str).chain([logs.as_str()]) {

@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use yoi_e2e_tests::*;
 use yoi_plugin_host::package::{Package, PackageFiles};
-use yoi_plugin_host::store::{Enablement, InstallStep, PluginStore, Source};
+use yoi_plugin_host::store::{InstallStep, PluginStore, Source};
+use yoi_plugin_host::{Digest, PluginId, PluginIdentity, PluginPin};
+
+fn id(text: &str) -> PluginId {
+    PluginId::parse(text).unwrap()
+}
 
 /// notes 0.1.0 and a second version 0.2.0 (manifest version bumped).
 fn two_versions() -> (Package, Package) {
@@ -31,12 +36,12 @@ fn two_versions() -> (Package, Package) {
 
 /// The store must hold exactly one complete version of user:notes, and no
 /// unmarked package directory.
-fn assert_consistent(store_dir: &Path, allowed: &[&str]) -> String {
+fn assert_consistent(store_dir: &Path, allowed: &[&Digest]) -> Digest {
     let store = PluginStore::open(store_dir).unwrap();
     let pkg = store
-        .get("user:notes")
+        .get(&id("user:notes"))
         .unwrap_or_else(|e| panic!("store inconsistent: [{}] {e}", e.code()));
-    assert!(allowed.contains(&pkg.digest.as_str()), "unexpected digest");
+    assert!(allowed.contains(&&pkg.digest), "unexpected digest");
     for entry in std::fs::read_dir(store_dir.join("packages")).unwrap() {
         let dir = entry.unwrap().path();
         let marker = std::fs::read_to_string(dir.join(".complete")).unwrap_or_default();
@@ -166,34 +171,34 @@ fn tampering_and_incomplete_installs_are_detected_at_load() {
     let store_dir = tempfile::tempdir().unwrap();
     let store = PluginStore::open(store_dir.path()).unwrap();
     store.install(&v1, Source::User).unwrap();
-    let dir = store_dir.path().join("packages").join(&v1.digest);
+    let dir = store_dir.path().join("packages").join(v1.digest.as_str());
     let mut wasm = std::fs::read(dir.join("notes.wasm")).unwrap();
     let last = wasm.len() - 1;
     wasm[last] ^= 0x01;
     std::fs::write(dir.join("notes.wasm"), &wasm).unwrap();
-    assert_eq!(store.get("user:notes").unwrap_err().code(), "tampered");
+    assert_eq!(store.get(&id("user:notes")).unwrap_err().code(), "tampered");
     // Reinstalling replaces the tampered files instead of trusting them.
     store.install(&v1, Source::User).unwrap();
-    assert_eq!(store.get("user:notes").unwrap().digest, v1.digest);
+    assert_eq!(store.get(&id("user:notes")).unwrap().digest, v1.digest);
     std::fs::remove_file(dir.join(".complete")).unwrap();
     assert_eq!(
-        store.get("user:notes").unwrap_err().code(),
+        store.get(&id("user:notes")).unwrap_err().code(),
         "incomplete-install"
     );
     // Reinstalling repairs it (an unmarked directory is never reused).
     store.install(&v1, Source::User).unwrap();
-    assert!(store.get("user:notes").is_ok());
+    assert!(store.get(&id("user:notes")).is_ok());
     std::fs::write(
         store_dir.path().join("plugins/user/notes.json"),
         "{not json",
     )
     .unwrap();
-    assert_eq!(store.get("user:notes").unwrap_err().code(), "corrupt");
+    assert_eq!(store.get(&id("user:notes")).unwrap_err().code(), "corrupt");
     assert_eq!(
-        store.get("user:nothing").unwrap_err().code(),
+        store.get(&id("user:nothing")).unwrap_err().code(),
         "not-installed"
     );
-    assert_eq!(store.get("evil:../x").unwrap_err().code(), "invalid-id");
+    assert!(PluginId::parse("evil:../x").is_err());
 }
 
 #[test]
@@ -202,22 +207,23 @@ fn enablement_pins_version_and_digest() {
     let store_dir = tempfile::tempdir().unwrap();
     let store = PluginStore::open(store_dir.path()).unwrap();
     store.install(&v1, Source::User).unwrap();
-    let exact = Enablement {
-        id: "user:notes".into(),
-        version: "0.1.0".into(),
-        digest: v1.digest.clone(),
-    };
-    let (_, plugin) = store.load(host(), &exact).unwrap();
-    assert_eq!(plugin.identity().digest, v1.digest);
-    let wrong_version = Enablement {
-        version: "0.2.0".into(),
+    let exact = PluginPin::new(
+        id("user:notes"),
+        "0.1.0".parse().unwrap(),
+        v1.digest.clone(),
+    );
+    let plugin = store.load(host(), &exact).unwrap();
+    assert_eq!(plugin.identity(), &PluginIdentity::Installed(exact.clone()));
+    assert_eq!(plugin.manifest().unwrap().id, "notes");
+    let wrong_version = PluginPin {
+        version: "0.2.0".parse().unwrap(),
         ..exact.clone()
     };
     assert_eq!(
         store.load(host(), &wrong_version).unwrap_err().code(),
         "version-mismatch"
     );
-    let wrong_digest = Enablement {
+    let wrong_digest = PluginPin {
         digest: v2.digest.clone(),
         ..exact.clone()
     };
@@ -228,8 +234,8 @@ fn enablement_pins_version_and_digest() {
     // Listing is inventory only.
     let listed = store.list().unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].id, "user:notes");
-    store.remove("user:notes").unwrap();
+    assert_eq!(listed[0], exact);
+    store.remove(&id("user:notes")).unwrap();
     assert!(store.list().unwrap().is_empty());
     assert_eq!(
         std::fs::read_dir(store_dir.path().join("packages"))

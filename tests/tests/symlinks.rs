@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use yoi_e2e_tests::*;
-use yoi_plugin_host::fs::bounds::InvocationBudget;
+use yoi_plugin_host::limits::InvocationBudget;
 use yoi_plugin_host::{FsContext, GrantSet, GrantSpec, LockRegistry, Operation::*, PluginIdentity};
 
 #[test]
@@ -149,7 +149,7 @@ fn concurrent_symlink_swaps_never_escape_through_a_plugin() {
 fn concurrent_symlink_swaps_never_escape_natively() {
     let sb = Sandbox::new();
     std::fs::write(sb.outside.join("outside-only.txt"), "x").unwrap();
-    let identity = PluginIdentity::new("test:race", "0", "0".repeat(64));
+    let identity = PluginIdentity::component("race".parse().unwrap(), b"");
     let grants = Arc::new(
         GrantSet::open(
             identity,

@@ -150,12 +150,66 @@ fn test(root: &Path) -> Result<()> {
         ])
         .arg(root.join("example-plugins/Cargo.toml"))
         .args(["--", "-D", "warnings"]))?;
+    embedding_core_is_lean()?;
     build_plugins(root)?;
     run(cargo().args(["test", "--workspace"]))?;
     Ok(())
 }
 
+/// Crates the embedding core (`--no-default-features`) must not depend on:
+/// the REST server and client, the CLI's argument parser and spinner.
+const NOT_IN_CORE: [&str; 5] = ["axum", "reqwest", "clap", "indicatif", "hyper"];
+
+/// Builds the host crate without its default features (no CLI, no REST)
+/// and checks its dependency tree holds none of [`NOT_IN_CORE`].
+fn embedding_core_is_lean() -> Result<()> {
+    let core = ["-p", "yoi-plugin-host", "--no-default-features"];
+    run(cargo().arg("build").args(core))?;
+    let tree = cargo()
+        .args([
+            "tree", "--edges", "normal", "--prefix", "none", "--format", "{p}",
+        ])
+        .args(core)
+        .output()
+        .context("running cargo tree")?;
+    if !tree.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&tree.stderr)
+        );
+    }
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let leaked: Vec<&str> = NOT_IN_CORE
+        .iter()
+        .copied()
+        .filter(|c| crates.contains(c))
+        .collect();
+    if !leaked.is_empty() {
+        bail!("the embedding core depends on {leaked:?}; keep them behind the cli/rest features");
+    }
+    eprintln!(
+        "embedding core: {} crates, none of {NOT_IN_CORE:?}",
+        crates
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    Ok(())
+}
+
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     build_plugins(root)?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "yoi-plugin-host",
+        "--bin",
+        "yoi-plugin",
+    ]))?;
     run(cargo().args(["bench", "-p", "yoi-e2e-tests"]).args(args))
 }

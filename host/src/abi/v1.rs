@@ -1,60 +1,79 @@
-//! The binding adapter for `yoi-plugin-wasm-1`: WIT types to host types and
-//! back, nothing else. No policy lives here.
+//! The binding adapter for `yoi-plugin-wasm-1` (WIT frozen in `wit/v1/`):
+//! WIT types to host types and back, nothing else. No policy lives here.
+//!
+//! Like wasmtime-wasi, the host traits are implemented on small view types
+//! reached through `HasData` — `fs::Host` on [`FsContext`], `log::Host` on
+//! [`LogSink`] — not on the per-call store data, so this module depends on
+//! the `fs` and `log` semantics and nothing of the runtime.
 
 use wasmtime::Store;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasData, Linker};
 
+use super::{HostViews, ToolError};
 use crate::fs::error::{FsError as HostFsError, FsErrorCode};
-use crate::fs::{self, EntryKind as HostEntryKind};
-use crate::runtime::error::CallError;
-use crate::runtime::state::{LogLevel, PluginState};
+use crate::fs::{self, EntryKind as HostEntryKind, FsContext};
+use crate::log::{LogLevel, LogSink};
 
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../wit/v1",
         world: "yoi:plugin/plugin@1.0.0",
     });
 }
 
-use bindings::exports::yoi::plugin::tool::ToolError;
+use bindings::exports::yoi::plugin::tool::ToolError as WitToolError;
 use bindings::yoi::plugin::fs as wit_fs;
 use bindings::yoi::plugin::log as wit_log;
 
 pub(crate) use bindings::PluginPre;
 
-/// Adds the v1 host interfaces (`fs`, `log`) to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-    bindings::Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |s| s)
+/// `HasData` view: the `fs` interface sees only the call's [`FsContext`].
+struct FsView;
+
+impl HasData for FsView {
+    type Data<'a> = &'a mut FsContext;
 }
 
-/// Instantiates and calls the tool export once. The outer error is a trap
-/// or host failure; the inner one the plugin's own tool error.
-pub(crate) fn call(
-    pre: &PluginPre<PluginState>,
-    store: &mut Store<PluginState>,
+/// `HasData` view: the `log` interface sees only the call's [`LogSink`].
+struct LogView;
+
+impl HasData for LogView {
+    type Data<'a> = &'a mut LogSink;
+}
+
+/// Adds the v1 host interfaces (`fs`, `log`) to `linker`.
+pub(crate) fn add_to_linker<T: HostViews>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit_fs::add_to_linker::<T, FsView>(linker, T::fs)?;
+    wit_log::add_to_linker::<T, LogView>(linker, T::log)?;
+    Ok(())
+}
+
+/// Instantiates and calls the tool export once.
+pub(crate) fn call<T: HostViews>(
+    pre: &PluginPre<T>,
+    store: &mut Store<T>,
     tool: &str,
     input: &str,
-) -> wasmtime::Result<Result<String, CallError>> {
+) -> wasmtime::Result<Result<String, ToolError>> {
     let plugin = pre.instantiate(&mut *store)?;
     let result = plugin
         .yoi_plugin_tool()
         .call_call(&mut *store, tool, input)?;
     Ok(result.map_err(|e| match e {
-        ToolError::UnknownTool(m) => CallError::UnknownTool(m),
-        ToolError::InvalidInput(m) => CallError::InvalidInput(m),
-        ToolError::Failed(m) => CallError::ToolFailed(m),
+        WitToolError::UnknownTool(m) => ToolError::UnknownTool(m),
+        WitToolError::InvalidInput(m) => ToolError::InvalidInput(m),
+        WitToolError::Failed(m) => ToolError::Failed(m),
     }))
 }
 
-impl wit_fs::Host for PluginState {
+impl wit_fs::Host for FsContext {
     fn read(
         &mut self,
         path: String,
         offset: u64,
         max_len: u32,
     ) -> Result<wit_fs::ReadResult, wit_fs::FsError> {
-        self.fs
-            .read(&path, offset, max_len)
+        FsContext::read(self, &path, offset, max_len)
             .map(|r| wit_fs::ReadResult {
                 data: r.data,
                 size: r.size,
@@ -69,8 +88,7 @@ impl wit_fs::Host for PluginState {
         cursor: Option<String>,
         max_entries: u32,
     ) -> Result<wit_fs::ListPage, wit_fs::FsError> {
-        self.fs
-            .list(&path, cursor.as_deref(), max_entries)
+        FsContext::list(self, &path, cursor.as_deref(), max_entries)
             .map(|page| wit_fs::ListPage {
                 entries: page
                     .entries
@@ -100,8 +118,7 @@ impl wit_fs::Host for PluginState {
             },
             expected_digest: options.expected_digest,
         };
-        self.fs
-            .write(&path, &data, &options)
+        FsContext::write(self, &path, &data, &options)
             .map(|w| wit_fs::WriteResult {
                 size: w.size,
                 digest: w.digest,
@@ -110,8 +127,7 @@ impl wit_fs::Host for PluginState {
     }
 
     fn stat(&mut self, path: String) -> Result<wit_fs::Metadata, wit_fs::FsError> {
-        self.fs
-            .stat(&path)
+        FsContext::stat(self, &path)
             .map(|m| wit_fs::Metadata {
                 kind: to_wit_kind(m.kind),
                 size: m.size,
@@ -120,7 +136,7 @@ impl wit_fs::Host for PluginState {
     }
 }
 
-impl wit_log::Host for PluginState {
+impl wit_log::Host for LogSink {
     fn log(&mut self, level: wit_log::Level, message: String) {
         let level = match level {
             wit_log::Level::Trace => LogLevel::Trace,
@@ -129,7 +145,7 @@ impl wit_log::Host for PluginState {
             wit_log::Level::Warn => LogLevel::Warn,
             wit_log::Level::Error => LogLevel::Error,
         };
-        self.log.push(&self.plugin, level, &message);
+        self.push(level, &message);
     }
 }
 

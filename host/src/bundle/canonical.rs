@@ -48,7 +48,7 @@ pub fn canonical_bytes(bundle: &ConfigBundle) -> Vec<u8> {
 
 /// The SHA-256 digest (64 lowercase hex) of `bundle`'s canonical bytes.
 pub fn digest(bundle: &ConfigBundle) -> String {
-    crate::identity::sha256_hex(&canonical_bytes(bundle))
+    crate::names::Digest::of(&canonical_bytes(bundle)).to_string()
 }
 
 /// A writer of one JSON object whose members are given in key order.

@@ -91,9 +91,8 @@ pub enum BundleError {
     Malformed(String),
 }
 
-impl BundleError {
-    /// A stable code for the error.
-    pub fn code(&self) -> &'static str {
+impl crate::error::ErrorCode for BundleError {
+    fn code(&self) -> &'static str {
         match self {
             BundleError::InvalidBundleId { .. } => "invalid-bundle-id",
             BundleError::InvalidDigest { .. } => "invalid-digest",
@@ -108,7 +107,9 @@ impl BundleError {
             BundleError::Malformed(_) => "malformed-bundle",
         }
     }
+}
 
+impl BundleError {
     /// A [`BundleError::Malformed`] from a parser message, scrubbed.
     pub(crate) fn malformed(message: &str) -> Self {
         BundleError::Malformed(scrub_parser_message(message))
@@ -133,7 +134,7 @@ pub(crate) fn scrub_parser_message(message: &str) -> String {
             None => (after, ""),
         };
         let keep = quote == "`"
-            && !diag::looks_secret(inner)
+            && !crate::secret::looks_secret_value(inner)
             && !inner.contains(['/', '\\'])
             && inner.len() <= 64;
         out.push_str(quote);
@@ -156,6 +157,7 @@ fn push_clean(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn scrub_removes_quoted_values_but_keeps_field_names() {

@@ -1,5 +1,5 @@
 //! Config bundles: what a backend syncs to a runtime so the runtime can
-//! create workers from named profiles (SPEC §6).
+//! create workers from named profiles.
 //!
 //! A [`ConfigBundle`] is plain data: an id (path-safe), a revision, the
 //! workspace it belongs to, when and by what it was made (provenance),
@@ -140,6 +140,18 @@ pub struct PluginEnablement {
     /// Grant requests by mount name; the host policy decides the rest.
     #[serde(default)]
     pub grants: Vec<GrantRequest>,
+}
+
+impl PluginEnablement {
+    /// The exact pin this enablement names (the same rules the store
+    /// holds ids, versions and digests to).
+    pub fn pin(&self) -> Result<crate::identity::PluginPin, crate::names::NameError> {
+        Ok(crate::identity::PluginPin::new(
+            self.id.parse()?,
+            self.version.parse()?,
+            self.digest.parse()?,
+        ))
+    }
 }
 
 /// A request for a mount, by name. Requests are not grants: the effective

@@ -175,6 +175,7 @@ pub fn parse_reference(reference: &str) -> Result<(DeclarationKind, &str), Bundl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn check(kind: DeclarationKind, token: &str) -> Result<(), BundleError> {
         Declaration::new(kind, token).validate("declarations[0].reference")

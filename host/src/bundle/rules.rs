@@ -5,23 +5,7 @@
 //!
 //! # Secret-like values
 //!
-//! [`looks_secret_value`] is true when any of these holds:
-//! 1. the text contains `=` (an assignment such as `password=hunter2`);
-//! 2. (identifiers, references and labels only) it contains, ignoring
-//!    case, a secret-value marker: `password`, `passwd`, `passphrase`,
-//!    `secret-value`, `secret_value`, `secretvalue`, `hunter2`, `-----begin`;
-//! 3. a word starts, at a boundary (start, or after one of `._-:@/` or
-//!    whitespace), with a well-known credential prefix: `ghp_`, `gho_`,
-//!    `ghu_`, `ghs_`, `ghr_`, `github_pat_`, `glpat-`, `sk-`, `sk_live_`,
-//!    `sk_test_`, `xoxa-`, `xoxb-`, `xoxe-`, `xoxp-`, `xoxr-`, `xoxs-`,
-//!    `AKIA`, `ASIA`, `AIza`, `eyJ`;
-//! 4. it holds a run of 24 or more ASCII letters/digits that is not a
-//!    plain single-case word (mixed case, or any digit): the shape of API
-//!    keys, hex and base64 blobs.
-//!
-//! A *secret reference name* such as `secret:github-token` passes: it names
-//! a secret the runtime host resolves and is not a value. Names that trip a
-//! rule above (e.g. `secret:db-password`) are refused; pick another name.
+//! Checked by the crate's one heuristic, [`crate::secret`].
 //!
 //! # Path-like values
 //!
@@ -32,6 +16,9 @@
 //! `.sqlite3`, `.pid`, `.lock`, `.log`, `.tmp`, `.pem`, `.key`.
 
 use std::fmt;
+
+pub use crate::secret::looks_secret_value;
+use crate::secret::secret_shaped;
 
 /// Why a value was refused, before it is tied to a field location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,90 +49,13 @@ pub const MAX_TOKEN_BYTES: usize = 128;
 pub const MAX_LABEL_BYTES: usize = 128;
 /// Longest free-text description, in bytes.
 pub const MAX_DESCRIPTION_BYTES: usize = 512;
-/// Longest plugin version, in bytes.
-pub const MAX_VERSION_BYTES: usize = 64;
 /// Longest include/exclude pattern, in bytes.
 pub const MAX_PATTERN_BYTES: usize = 256;
-
-const SECRET_MARKERS: [&str; 8] = [
-    "password",
-    "passwd",
-    "passphrase",
-    "secret-value",
-    "secret_value",
-    "secretvalue",
-    "hunter2",
-    "-----begin",
-];
-
-const CREDENTIAL_PREFIXES: [&str; 20] = [
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "glpat-",
-    "sk-",
-    "sk_live_",
-    "sk_test_",
-    "xoxa-",
-    "xoxb-",
-    "xoxe-",
-    "xoxp-",
-    "xoxr-",
-    "xoxs-",
-    "AKIA",
-    "ASIA",
-    "AIza",
-    "eyJ",
-];
 
 const RUNTIME_FILE_EXTENSIONS: [&str; 12] = [
     ".sock", ".socket", ".jsonl", ".db", ".sqlite", ".sqlite3", ".pid", ".lock", ".log", ".tmp",
     ".pem", ".key",
 ];
-
-/// Shortest run of letters/digits rule 4 treats as a credential.
-const HIGH_ENTROPY_RUN: usize = 24;
-
-/// Whether `text` looks like it carries a secret value (rules 1–4 of the
-/// module documentation).
-pub fn looks_secret_value(text: &str) -> bool {
-    secret_shaped(text) || has_secret_marker(text)
-}
-
-/// Rules 1, 3 and 4 (no keyword markers): used for free text and glob
-/// patterns, where words like `password` may legitimately appear.
-fn secret_shaped(text: &str) -> bool {
-    text.contains('=') || has_credential_prefix(text) || has_high_entropy_run(text)
-}
-
-fn has_secret_marker(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    SECRET_MARKERS.iter().any(|m| lower.contains(m))
-}
-
-fn has_credential_prefix(text: &str) -> bool {
-    text.char_indices().any(|(i, _)| {
-        let at_boundary = i == 0
-            || text[..i]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_whitespace() || "._-:@/".contains(c));
-        at_boundary && CREDENTIAL_PREFIXES.iter().any(|p| text[i..].starts_with(p))
-    })
-}
-
-fn has_high_entropy_run(text: &str) -> bool {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|run| run.len() >= HIGH_ENTROPY_RUN)
-        .any(|run| {
-            let single_case_word = run.bytes().all(|b| b.is_ascii_lowercase())
-                || run.bytes().all(|b| b.is_ascii_uppercase());
-            !single_case_word
-        })
-}
 
 /// Whether `text` looks like a filesystem path (see the module docs).
 pub fn looks_path_like(text: &str) -> bool {
@@ -201,20 +111,14 @@ pub(crate) fn reference_token(token: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks a mount name: 1–64 of `[a-z0-9._-]`, not starting with `.` (the
-/// rule of [`crate::grant::GrantSpec`] mount names).
+/// Checks a mount name by the one rule, [`crate::names::MountName`], and
+/// refuses secret-like names.
 pub(crate) fn mount_name(s: &str) -> Result<(), Rejection> {
     if looks_path_like(s) {
         return Err(Rejection::PathLike);
     }
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if !ok {
-        return Err(Rejection::Invalid(
-            "mount names are 1-64 of [a-z0-9._-], not starting with '.'",
-        ));
+    if let Err(e) = crate::names::MountName::parse(s) {
+        return Err(Rejection::Invalid(e.rule));
     }
     if looks_secret_value(s) {
         return Err(Rejection::SecretLike);
@@ -222,9 +126,9 @@ pub(crate) fn mount_name(s: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks a source-qualified plugin id `source:name`: source 1–32 of
-/// `[a-z0-9-]` starting with a letter (`builtin`, `user`, `project`, …);
-/// name 1–64 of `[a-z0-9._-]` starting with a letter or digit, no `..`.
+/// Checks a source-qualified plugin id by the store's own rule,
+/// [`crate::names::PluginId`]: a bundle can never pin an id the store
+/// cannot hold.
 pub(crate) fn plugin_id(s: &str) -> Result<(), Rejection> {
     if looks_path_like(s) {
         return Err(Rejection::PathLike);
@@ -232,41 +136,17 @@ pub(crate) fn plugin_id(s: &str) -> Result<(), Rejection> {
     if looks_secret_value(s) {
         return Err(Rejection::SecretLike);
     }
-    let shape = "plugin ids are source:name, e.g. user:notes or builtin:hello";
-    let (source, name) = s.split_once(':').ok_or(Rejection::Invalid(shape))?;
-    let source_ok = (1..=32).contains(&source.len())
-        && source.starts_with(|c: char| c.is_ascii_lowercase())
-        && source
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let name_ok = (1..=64).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if source_ok && name_ok {
-        Ok(())
-    } else {
-        Err(Rejection::Invalid(shape))
-    }
+    crate::names::PluginId::parse(s)
+        .map(drop)
+        .map_err(|e| Rejection::Invalid(e.rule))
 }
 
-/// Checks an exact plugin version: 1–64 of `[A-Za-z0-9.+_-]`, starting
-/// with a letter or digit (no whitespace, no ranges like `^1` or `>=1`).
+/// Checks an exact plugin version by the one rule,
+/// [`crate::names::Version`].
 pub(crate) fn version(s: &str) -> Result<(), Rejection> {
-    let ok = (1..=MAX_VERSION_BYTES).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".+_-".contains(&b));
-    if !ok {
-        return Err(Rejection::Invalid(
-            "versions are exact: 1-64 of [A-Za-z0-9.+_-], starting with a letter or digit",
-        ));
-    }
-    if looks_secret_value(s) {
-        return Err(Rejection::SecretLike);
-    }
-    Ok(())
+    crate::names::Version::parse(s)
+        .map(drop)
+        .map_err(|e| Rejection::Invalid(e.rule))
 }
 
 /// Checks a provenance label (`source`, `author`): 1–128 bytes of
@@ -463,12 +343,7 @@ mod tests {
 
     #[test]
     fn plugin_ids_versions_mounts() {
-        for ok in [
-            "user:notes",
-            "builtin:hello",
-            "project:x",
-            "workspace:a.b-c_1",
-        ] {
+        for ok in ["user:notes", "builtin:hello", "project:x", "project:a-b_1"] {
             assert!(plugin_id(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -479,6 +354,10 @@ mod tests {
             "user:Notes",
             "user:.x",
             "a:b:c",
+            // Ids the store can never hold are refused here too.
+            "workspace:notes",
+            "user:a.b",
+            "user:1abc",
         ] {
             assert!(plugin_id(bad).is_err(), "{bad}");
         }

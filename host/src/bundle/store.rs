@@ -22,7 +22,7 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::error::BundleError;
 use super::rules::is_identifier;
 use super::{BundleRef, BundleSummary, ConfigBundle, MAX_BUNDLE_JSON_BYTES};
-use crate::identity::is_digest;
+use crate::durable::{self, Replace};
 
 /// Why a store operation failed. No variant carries a filesystem path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,10 +80,8 @@ pub enum StoreError {
     NotADirectory,
 }
 
-impl StoreError {
-    /// A stable code for the error (for [`StoreError::Invalid`], the code
-    /// of the bundle error).
-    pub fn code(&self) -> &'static str {
+impl crate::error::ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
         match self {
             StoreError::Invalid(e) => e.code(),
             StoreError::Missing { .. } => "bundle-missing",
@@ -143,12 +141,6 @@ fn short(digest: &str) -> String {
     digest.get(..12).unwrap_or(digest).to_owned()
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err("sync"))
-}
-
 impl BundleStore {
     /// Opens (creating if needed) the store at `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<BundleStore, StoreError> {
@@ -181,7 +173,7 @@ impl BundleStore {
         };
         let dir = self.root.join(id);
         match fs::create_dir(&dir) {
-            Ok(()) => sync_dir(&self.root)?,
+            Ok(()) => durable::sync_dir(&self.root).map_err(io_err("sync"))?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err("create")(e)),
         }
@@ -196,38 +188,28 @@ impl BundleStore {
                 max: MAX_BUNDLE_JSON_BYTES,
             }));
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .suffix(".json")
-            .tempfile_in(&dir)
-            .map_err(io_err("write"))?;
-        tmp.write_all(&bytes).map_err(io_err("write"))?;
-        tmp.as_file().sync_all().map_err(io_err("sync"))?;
         let target = self.file_path(id, digest);
+        let write = |replace| durable::write_file_with(&target, &bytes, replace);
         let outcome = if replace {
-            tmp.persist(&target)
-                .map_err(|e| io_err("rename")(e.error))?;
+            write(Replace::Always).map_err(io_err("write"))?;
             StoreOutcome::Stored
         } else {
-            match tmp.persist_noclobber(&target) {
-                Ok(_) => StoreOutcome::Stored,
-                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+            match write(Replace::Never) {
+                Ok(()) => StoreOutcome::Stored,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     // Another writer got there first; keep theirs if sound.
                     match self.load(id, digest) {
                         Ok(_) => return Ok(StoreOutcome::AlreadyPresent),
                         Err(StoreError::Corrupt { .. }) => {
-                            e.file
-                                .persist(&target)
-                                .map_err(|e| io_err("rename")(e.error))?;
+                            write(Replace::Always).map_err(io_err("write"))?;
                             StoreOutcome::Stored
                         }
                         Err(other) => return Err(other),
                     }
                 }
-                Err(e) => return Err(io_err("rename")(e.error)),
+                Err(e) => return Err(io_err("write")(e)),
             }
         };
-        sync_dir(&dir)?;
         tracing::debug!(bundle = %bundle.bundle_ref(), revision = bundle.revision, "config bundle stored");
         Ok(outcome)
     }
@@ -306,7 +288,7 @@ impl BundleStore {
             let Some(digest) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
                 continue;
             };
-            if !is_digest(digest) {
+            if crate::names::Digest::parse(digest).is_err() {
                 continue;
             }
             match self.load(id, digest) {

@@ -1,5 +1,6 @@
 //! Tests of the directory-backed bundle store.
 
+use crate::error::ErrorCode;
 use std::sync::Arc;
 
 use super::*;

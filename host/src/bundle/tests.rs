@@ -1,6 +1,7 @@
 //! Tests of the bundle domain: construction, validation, digest stability.
 
 use super::*;
+use crate::error::ErrorCode;
 use crate::grant::Operation;
 
 pub(crate) const PLUGIN_DIGEST: &str =
@@ -333,4 +334,34 @@ fn bundle_ref_validation() {
         "invalid-digest"
     );
     assert!(serde_json::from_str::<BundleRef>(r#"{"id":"a","digest":"b","x":1}"#).is_err());
+}
+
+/// A bundle can never pin a plugin the store cannot hold: ids, versions
+/// and digests are checked by the store's own rules (`crate::names`).
+#[test]
+fn bundle_pins_follow_the_store_rules() {
+    use crate::names::{PluginId, Version};
+    // Each of these was accepted by the bundle rules before they were
+    // unified with the store's, and could never name an installed plugin.
+    for id in ["user:a.b", "user:1abc", "workspace:notes", "user:Notes"] {
+        assert!(PluginId::parse(id).is_err(), "{id}");
+        assert_eq!(
+            code_after(|b| notes(b).plugins[0].id = id.into()),
+            "invalid-field",
+            "{id}"
+        );
+    }
+    for version in ["1.0", "v1.0.0", "01.0.0"] {
+        assert!(Version::parse(version).is_err(), "{version}");
+        assert_eq!(
+            code_after(|b| notes(b).plugins[0].version = version.into()),
+            "invalid-field",
+            "{version}"
+        );
+    }
+    // What passes is exactly what the store pins.
+    let b = sample();
+    let pin = b.profiles["notes"].plugins[0].pin().unwrap();
+    assert_eq!(pin.id.to_string(), "user:notes");
+    assert_eq!(pin.version.to_string(), "0.1.0");
 }

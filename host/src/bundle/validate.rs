@@ -11,7 +11,6 @@ use super::{
     MAX_GRANTS_PER_PLUGIN, MAX_PATTERNS_PER_GRANT, MAX_PLUGINS_PER_PROFILE, MAX_PROFILES,
     PluginEnablement, Profile, Provenance,
 };
-use crate::identity::is_digest;
 
 /// Turns a rule rejection into the error for `field`; `invalid` builds the
 /// error for a plain shape violation.
@@ -61,7 +60,7 @@ pub(super) fn bundle_id(id: &str, field: &str) -> Result<(), BundleError> {
 
 /// Checks a digest field's shape.
 pub(super) fn digest_field(digest: &str, field: &str) -> Result<(), BundleError> {
-    if is_digest(digest) {
+    if crate::names::Digest::parse(digest).is_ok() {
         Ok(())
     } else {
         Err(BundleError::InvalidDigest {

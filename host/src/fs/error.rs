@@ -107,3 +107,15 @@ impl FsError {
         FsError::new(code, what, Some(guest_path))
     }
 }
+
+impl From<crate::limits::BudgetExhausted> for FsError {
+    fn from(e: crate::limits::BudgetExhausted) -> Self {
+        FsError::new(FsErrorCode::LimitExceeded, e.describe(), None)
+    }
+}
+
+impl crate::error::ErrorCode for FsError {
+    fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+}

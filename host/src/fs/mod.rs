@@ -6,11 +6,10 @@
 //! use [`FsContext`] directly to act with exactly a plugin's authority.
 //!
 //! Where things live: path parsing in [`path`], on-disk resolution (the
-//! symlink policy) in `resolve`, bounds in [`bounds`], atomic writes in
+//! symlink policy) in `resolve`, bounds in [`crate::limits`], atomic writes in
 //! `write`, the shared write-lock registry in [`locks`], errors in
 //! [`error`].
 
-pub mod bounds;
 pub mod error;
 pub mod locks;
 pub mod path;
@@ -22,11 +21,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use self::bounds::{InvocationBudget, MAX_PATH_BYTES};
 use self::error::{FsError, FsErrorCode};
 use self::locks::LockRegistry;
 use self::path::{GuestPath, MAX_SEGMENT_BYTES, TEMP_PREFIX};
 use crate::grant::{Grant, GrantSet, Operation};
+use crate::limits::{BudgetExhausted, InvocationBudget, MAX_PATH_BYTES};
 
 /// What a directory entry or path is. Symlinks are reported, never followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +145,7 @@ impl FsContext {
             };
             let allowance = ctx.budget.read_allowance();
             if allowance == 0 && max_len > 0 {
-                return Err(ctx.budget.read_exhausted());
+                return Err(BudgetExhausted::ReadBytes.into());
             }
             let dir = resolve::open_dir(grant.dir(), parents, path)?;
             let (mut file, meta) = resolve::open_file(&dir, name, path)?;
@@ -324,6 +323,7 @@ impl FsContext {
         let result = self
             .budget
             .take_call()
+            .map_err(FsError::from)
             .and_then(|()| authorize(&grants, op, path))
             .and_then(|(grant, gp)| body(self, grant, &gp));
         let shown = match &result {
@@ -396,5 +396,5 @@ fn kind_of(file_type: cap_std::fs::FileType) -> EntryKind {
 
 /// SHA-256 of `data`, 64 lowercase hex: the digest used for compare-and-swap.
 pub fn content_digest(data: &[u8]) -> String {
-    crate::identity::sha256_hex(data)
+    crate::names::Digest::of(data).to_string()
 }

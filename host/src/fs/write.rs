@@ -19,7 +19,6 @@ use super::locks::LockRegistry;
 use super::path::{GuestPath, TEMP_PREFIX};
 use super::{WriteMode, WriteOptions, WriteOutput, resolve};
 use crate::grant::Grant;
-use crate::identity::is_digest;
 
 /// The `expected_digest` value meaning "the target must not exist".
 pub const ABSENT: &str = "absent";
@@ -41,7 +40,7 @@ pub(super) fn write_atomic(
     };
     if let Some(expected) = options.expected_digest.as_deref()
         && expected != ABSENT
-        && !is_digest(expected)
+        && crate::names::Digest::parse(expected).is_err()
     {
         return Err(FsError::new(
             FsErrorCode::Conflict,
@@ -119,7 +118,7 @@ pub(super) fn write_atomic(
             _ => FsError::from_io(&err, guest),
         });
     }
-    sync_dir(&dir).map_err(|e| FsError::from_io(&e, guest))?;
+    crate::durable::sync_dir_handle(&dir).map_err(|e| FsError::from_io(&e, guest))?;
     Ok(WriteOutput {
         size: data.len() as u64,
         digest: hex::encode(Sha256::digest(data)),
@@ -160,20 +159,6 @@ fn commit(dir: &Dir, temp: &str, name: &str, mode: WriteMode) -> io::Result<()> 
     }
 }
 
-/// Fsyncs a directory so a rename in it is durable. cap-std directory
-/// handles may be `O_PATH` (no fsync), so this opens `.` beneath it.
-fn sync_dir(dir: &Dir) -> io::Result<()> {
-    use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::openat(
-        dir,
-        ".",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::empty(),
-    )?;
-    rustix::fs::fsync(&fd)?;
-    Ok(())
-}
-
 fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError> {
     let (mut file, _) = resolve::open_file(dir, name, guest)?;
     let mut hasher = Sha256::new();
@@ -191,5 +176,5 @@ fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError>
 }
 
 fn temp_name() -> String {
-    format!("{TEMP_PREFIX}{}", crate::atomic::unique_suffix())
+    format!("{TEMP_PREFIX}{}", crate::durable::unique_suffix())
 }

@@ -13,15 +13,25 @@
 //! Paths cannot contain newlines (control characters are rejected), so the
 //! encoding is unambiguous.
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::PackageFiles;
+use crate::names::Digest;
 
 /// The format tag that starts the digested text.
 pub const FORMAT_VERSION: &str = "yoi-plugin-package-v1";
 
 /// The content digest of a package's files.
-pub fn package_digest(files: &PackageFiles) -> String {
+pub fn package_digest(files: &PackageFiles) -> Digest {
+    package_digest_with(files, |_, _| {})
+}
+
+/// [`package_digest`], reporting each file's own SHA-256 to `each` (so the
+/// component is hashed once per load, not once per use).
+pub(crate) fn package_digest_with(
+    files: &PackageFiles,
+    mut each: impl FnMut(&str, &Digest),
+) -> Digest {
     let mut hasher = Sha256::new();
     hasher.update(FORMAT_VERSION.as_bytes());
     hasher.update(b"\n");
@@ -30,10 +40,12 @@ pub fn package_digest(files: &PackageFiles) -> String {
         hasher.update(b"\n");
         hasher.update(content.len().to_string().as_bytes());
         hasher.update(b"\n");
-        hasher.update(hex::encode(Sha256::digest(content)).as_bytes());
+        let file_digest = Digest::of(content);
+        each(path, &file_digest);
+        hasher.update(file_digest.as_str().as_bytes());
         hasher.update(b"\n");
     }
-    hex::encode(hasher.finalize())
+    Digest::from_hasher(hasher)
 }
 
 #[cfg(test)]
@@ -53,6 +65,6 @@ mod tests {
         c.insert("plugin.toml", b"x".to_vec()).unwrap();
         c.insert("c.wasm", b"yz".to_vec()).unwrap();
         assert_ne!(package_digest(&a), package_digest(&c));
-        assert_eq!(package_digest(&a).len(), 64);
+        assert_eq!(package_digest(&a).as_str().len(), 64);
     }
 }

@@ -13,10 +13,13 @@ pub mod digest;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use crate::abi::inspect::TOOLS_SECTION;
+use crate::abi::inspect::{self, ComponentInfo};
+use crate::abi::{ContractError, HostApi};
 use crate::diag;
+use crate::error::ErrorCode;
 use crate::manifest::{MANIFEST_FILE, Manifest, ManifestError};
-use crate::runtime::error::LoadError;
-use crate::runtime::inspect::{self, ComponentInfo};
+use crate::names::{self, Digest, EntryPathError};
 
 /// File extension of package archives.
 pub const PACKAGE_EXTENSION: &str = "yoi-plugin";
@@ -29,11 +32,9 @@ pub const MAX_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest expansion ratio (expanded / archive bytes) once past 1 MiB.
 pub const MAX_COMPRESSION_RATIO: u64 = 100;
 /// Longest entry path, in bytes.
-pub const MAX_ENTRY_PATH_BYTES: usize = 255;
+pub const MAX_ENTRY_PATH_BYTES: usize = names::MAX_ENTRY_PATH_BYTES;
 /// Files a package may carry besides the manifest and the component.
 pub const OPTIONAL_FILES: [&str; 2] = ["README.md", "LICENSE"];
-/// Name of the custom section in which the SDK records tool names.
-pub const TOOLS_SECTION: &str = "yoi-plugin-tools";
 
 /// Why a package (directory or archive) is rejected. Entry names in
 /// messages are bounded and control characters are replaced.
@@ -95,9 +96,27 @@ pub enum PackageError {
     /// The manifest's component file is missing.
     #[error("the component '{0}' named by plugin.toml is missing (build it, or pass --component)")]
     MissingComponent(String),
-    /// The component fails static inspection or the ABI check.
+    /// The component fails static inspection (the ABI contract).
     #[error("component rejected: {0}")]
-    Component(#[from] LoadError),
+    Component(#[from] ContractError),
+    /// The manifest's `abi` is not the ABI the component exports.
+    #[error("plugin.toml declares abi '{manifest}', but the component implements {component}")]
+    AbiMismatch {
+        /// What the manifest says (bounded).
+        manifest: String,
+        /// What the component's tool export says.
+        component: crate::abi::AbiVersion,
+    },
+    /// The component imports a host API the manifest does not request.
+    #[error(
+        "the component imports the '{0}' host API, but plugin.toml does not request it (add it to permissions.host_apis)"
+    )]
+    HostApiNotRequested(HostApi),
+    /// The manifest requests a host API the component never imports.
+    #[error(
+        "plugin.toml requests the '{0}' host API, but the component does not import it (remove it from permissions.host_apis)"
+    )]
+    HostApiUnused(HostApi),
     /// The component does not record its tool names.
     #[error(
         "the component does not declare its tools; export it with `export_plugin!(T, tools = [...])`"
@@ -108,9 +127,8 @@ pub enum PackageError {
     ToolNotExported(String),
 }
 
-impl PackageError {
-    /// A stable code for the rejection.
-    pub fn code(&self) -> &'static str {
+impl ErrorCode for PackageError {
+    fn code(&self) -> &'static str {
         match self {
             PackageError::Io(_) => "io",
             PackageError::MalformedArchive(_) => "malformed-archive",
@@ -131,6 +149,9 @@ impl PackageError {
             PackageError::Manifest(e) => e.code(),
             PackageError::MissingComponent(_) => "missing-component",
             PackageError::Component(e) => e.code(),
+            PackageError::AbiMismatch { .. } => "abi-mismatch",
+            PackageError::HostApiNotRequested(_) => "host-api-not-requested",
+            PackageError::HostApiUnused(_) => "host-api-unused",
             PackageError::ToolsNotDeclared => "tools-not-declared",
             PackageError::ToolNotExported(_) => "tool-not-exported",
         }
@@ -154,33 +175,18 @@ pub(crate) fn shown(path: &str) -> String {
     )
 }
 
-/// Checks one entry path: relative, `/`-separated, no empty / `.` / `..`
-/// segments, no backslash, control characters or drive prefix, bounded.
+/// Checks one entry path by the one rule ([`names::check_entry_path`]),
+/// as the package error of its kind.
 pub fn check_entry_path(path: &str) -> Result<(), PackageError> {
-    let s = || shown(path);
-    if path.is_empty()
-        || path.len() > MAX_ENTRY_PATH_BYTES
-        || path.contains('\\')
-        || path.chars().any(char::is_control)
-    {
-        return Err(PackageError::InvalidPath(s()));
-    }
-    if path.starts_with('/') {
-        return Err(PackageError::AbsolutePath(s()));
-    }
-    let b = path.as_bytes();
-    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
-        return Err(PackageError::AbsolutePath(s()));
-    }
-    for segment in path.split('/') {
-        match segment {
-            "" => return Err(PackageError::EmptySegment(s())),
-            ".." => return Err(PackageError::ParentTraversal(s())),
-            "." => return Err(PackageError::InvalidPath(s())),
-            _ => {}
+    names::check_entry_path(path).map_err(|e| {
+        let s = shown(path);
+        match e {
+            EntryPathError::Absolute => PackageError::AbsolutePath(s),
+            EntryPathError::ParentTraversal => PackageError::ParentTraversal(s),
+            EntryPathError::EmptySegment => PackageError::EmptySegment(s),
+            EntryPathError::Invalid => PackageError::InvalidPath(s),
         }
-    }
-    Ok(())
+    })
 }
 
 /// The files of a package by normalised relative path.
@@ -238,11 +244,12 @@ pub struct Package {
     /// The files.
     pub files: PackageFiles,
     /// The content digest (see [`digest`]).
-    pub digest: String,
-    /// The component's imports and exports.
+    pub digest: Digest,
+    /// What static inspection found in the component (ABI, imports,
+    /// exports, host APIs, declared tools).
     pub info: ComponentInfo,
-    /// Tool names the component declares.
-    pub declared_tools: Vec<String>,
+    /// SHA-256 of the component bytes (the compile-cache key).
+    pub component_digest: Digest,
 }
 
 impl Package {
@@ -267,23 +274,19 @@ impl Package {
             .get(&manifest.component)
             .ok_or_else(|| PackageError::MissingComponent(shown(&manifest.component)))?;
         let info = inspect::inspect(component)?;
-        inspect::check_abi(&info, manifest.abi_version()?)?;
-        let declared_tools = inspect::declared_tools(component, TOOLS_SECTION)
-            .ok_or(PackageError::ToolsNotDeclared)?;
-        if let Some(missing) = manifest
-            .tools
-            .iter()
-            .find(|t| !declared_tools.contains(&t.name))
-        {
-            return Err(PackageError::ToolNotExported(shown(&missing.name)));
-        }
-        let digest = digest::package_digest(&files);
+        check_fit(&manifest, &info)?;
+        let mut component_digest = None;
+        let digest = digest::package_digest_with(&files, |path, d| {
+            if path == manifest.component {
+                component_digest = Some(d.clone());
+            }
+        });
         Ok(Package {
+            component_digest: component_digest.expect("the component is one of the files"),
             manifest,
             files,
             digest,
             info,
-            declared_tools,
         })
     }
 
@@ -334,6 +337,33 @@ impl Package {
     pub fn component(&self) -> &[u8] {
         self.files.get(&self.manifest.component).unwrap_or_default()
     }
+}
+
+/// Checks that the manifest describes the component it ships, in this
+/// order: the same ABI, every declared tool exported (by the component's
+/// tool-list section), exactly the host APIs it imports.
+fn check_fit(manifest: &Manifest, info: &ComponentInfo) -> Result<(), PackageError> {
+    if manifest.abi != info.abi.id() {
+        return Err(PackageError::AbiMismatch {
+            manifest: diag::bound(&manifest.abi, 64),
+            component: info.abi,
+        });
+    }
+    let declared = info
+        .declared_tools
+        .as_ref()
+        .ok_or(PackageError::ToolsNotDeclared)?;
+    if let Some(missing) = manifest.tools.iter().find(|t| !declared.contains(&t.name)) {
+        return Err(PackageError::ToolNotExported(shown(&missing.name)));
+    }
+    let requested = &manifest.permissions.host_apis;
+    if let Some(api) = info.host_apis.iter().find(|a| !requested.contains(a)) {
+        return Err(PackageError::HostApiNotRequested(*api));
+    }
+    if let Some(api) = requested.iter().find(|a| !info.host_apis.contains(a)) {
+        return Err(PackageError::HostApiUnused(*api));
+    }
+    Ok(())
 }
 
 /// Reads a regular file (not a symlink, not special); `None` if absent.

@@ -57,8 +57,8 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::error::scrub_parser_message;
 use crate::bundle::rules::{self, Rejection};
 use crate::bundle::{BundleError, Declaration, DeclarationKind, GrantRequest, validate_reference};
-use crate::fs::bounds::{BoundOverrides, FsBounds};
 use crate::grant::{GrantSpec, Operation};
+use crate::limits::{BoundOverrides, FsBounds};
 
 /// Largest policy file accepted, in bytes.
 pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
@@ -149,9 +149,8 @@ fn location(line: Option<usize>, field: Option<&str>) -> String {
     }
 }
 
-impl PolicyError {
-    /// A stable code for the error.
-    pub fn code(&self) -> &'static str {
+impl crate::error::ErrorCode for PolicyError {
+    fn code(&self) -> &'static str {
         match self {
             PolicyError::Io(_) => "policy-unreadable",
             PolicyError::TooLarge { .. } => "policy-too-large",

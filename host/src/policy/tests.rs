@@ -1,6 +1,7 @@
 //! Tests of the host policy: parsing, validation, and that effective
 //! grants never widen a request.
 use super::*;
+use crate::error::ErrorCode;
 
 const POLICY: &str = r#"
 [runtime]

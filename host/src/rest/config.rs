@@ -31,9 +31,8 @@ pub enum ServerConfigError {
     ZeroBodyCap,
 }
 
-impl ServerConfigError {
-    /// The stable code of the error.
-    pub fn code(&self) -> &'static str {
+impl crate::error::ErrorCode for ServerConfigError {
+    fn code(&self) -> &'static str {
         match self {
             ServerConfigError::EmptyToken => "empty-token",
             ServerConfigError::ZeroBodyCap => "invalid-config",

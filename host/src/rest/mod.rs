@@ -1,7 +1,8 @@
 //! The networked runtime: the [`Runtime`](crate::workers::api::Runtime) API
 //! over REST (axum on tokio), and the client that speaks it
 //! ([`client::RemoteRuntime`]), so an embedded and a remote runtime give
-//! identical results (SPEC §6).
+//! identical results. The server is feature `rest-server`, the client
+//! feature `rest-client`.
 //!
 //! | method | path | auth | success | body |
 //! |---|---|---|---|---|
@@ -36,15 +37,23 @@
 //! This build has no TLS: the client only talks to loopback addresses, and
 //! the `serve` CLI only listens on them.
 
+#[cfg(feature = "rest-server")]
 mod auth;
+#[cfg(feature = "rest-client")]
 pub mod client;
+#[cfg(feature = "rest-server")]
 mod config;
+#[cfg(feature = "rest-server")]
 mod error;
+#[cfg(feature = "rest-server")]
 mod extract;
+#[cfg(feature = "rest-server")]
 pub mod server;
 pub mod wire;
 
+#[cfg(feature = "rest-client")]
 pub use client::RemoteRuntime;
+#[cfg(feature = "rest-server")]
 pub use server::{ServerConfig, ServerConfigError, router, serve};
 
 /// Default cap on a request body, in bytes (2 MiB): a bundle is at most

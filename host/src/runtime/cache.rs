@@ -3,17 +3,35 @@
 //!
 //! Entries are keyed by the SHA-256 of the component bytes plus a hash of
 //! the engine's precompile-compatibility key (wasmtime version, target,
-//! settings), so a different engine never loads a stale artifact. The cache
+//! settings) fed through SHA-256, so a different engine never loads a stale artifact. The cache
 //! directory is host-private trusted state: deserialising an artifact is
 //! only sound for artifacts this host wrote, so it must not be writable by
 //! plugins or other users. Entries are written atomically (temp + rename);
 //! a corrupt or incompatible entry is recompiled and replaced.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+
+use sha2::Digest as _;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use crate::names::Digest;
+
+/// Feeds `Hash` output into SHA-256: a key that, unlike `DefaultHasher`,
+/// does not change between Rust releases.
+struct Sha256Hasher(sha2::Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        0 // never read: only the SHA-256 state is
+    }
+}
 
 /// A compile cache in one directory.
 #[derive(Debug, Clone)]
@@ -38,11 +56,11 @@ impl CompileCache {
         CompileCache { dir }
     }
 
-    fn entry_path(&self, engine: &Engine, component_digest: &str) -> PathBuf {
-        let mut hasher = DefaultHasher::new();
+    fn entry_path(&self, engine: &Engine, component: &Digest) -> PathBuf {
+        let mut hasher = Sha256Hasher(sha2::Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        self.dir
-            .join(format!("{component_digest}-{:016x}.cwasm", hasher.finish()))
+        let engine_key = hex::encode(&hasher.0.finalize()[..8]);
+        self.dir.join(format!("{component}-{engine_key}.cwasm"))
     }
 
     /// Loads the compiled component for `digest`, compiling with `compile`
@@ -50,7 +68,7 @@ impl CompileCache {
     pub fn load_or_compile(
         &self,
         engine: &Engine,
-        digest: &str,
+        digest: &Digest,
         compile: impl FnOnce() -> wasmtime::Result<Component>,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry_path(engine, digest);
@@ -72,7 +90,7 @@ impl CompileCache {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        if let Err(err) = crate::atomic::write_file(&path, &component.serialize()?) {
+        if let Err(err) = crate::durable::write_file(&path, &component.serialize()?) {
             tracing::warn!(target: "yoi_plugin_host::cache", kind = ?err.kind(), "could not store compiled component");
         }
         Ok((component, CacheOutcome::Miss))

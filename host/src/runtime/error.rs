@@ -2,49 +2,33 @@
 
 use std::time::Duration;
 
+use crate::abi::ContractError;
+use crate::error::ErrorCode;
+
 /// Why a component could not be loaded. Nothing of the component has run.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The bytes are a core WebAssembly module, not a component.
-    #[error(
-        "this is a core wasm module, not a component; build for wasm32-wasip2 (or componentize)"
-    )]
-    NotAComponent,
-    /// The bytes are not valid WebAssembly.
-    #[error("malformed component: {0}")]
-    Malformed(String),
-    /// The declared ABI id is not one this host supports.
-    #[error("unsupported ABI '{0}': this host supports yoi-plugin-wasm-1")]
-    UnsupportedAbi(String),
-    /// The component imports something that carries authority or is unknown.
-    #[error(
-        "import '{0}' is not allowed: plugins may import only yoi:plugin/fs, yoi:plugin/log and authority-free WASI (cli stdio/env/exit, io, clocks, random)"
-    )]
-    ForbiddenImport(String),
-    /// The component does not export the tool interface of its ABI.
-    #[error(
-        "the component does not export '{0}' (is it built against the yoi-plugin-wasm-1 world?)"
-    )]
-    MissingExport(String),
+    /// The component does not fit the ABI contract (static inspection).
+    #[error(transparent)]
+    Contract(#[from] ContractError),
     /// Wasmtime could not compile the component.
     #[error("compilation failed: {0}")]
     Compile(String),
     /// The component's imports could not be linked.
     #[error("linking failed: {0}")]
     Link(String),
+    /// A tool schema in the manifest could not be compiled.
+    #[error("a tool schema cannot be compiled: {0}")]
+    Schema(String),
 }
 
-impl LoadError {
-    /// A stable code for the error.
-    pub fn code(&self) -> &'static str {
+impl ErrorCode for LoadError {
+    fn code(&self) -> &'static str {
         match self {
-            LoadError::NotAComponent => "not-a-component",
-            LoadError::Malformed(_) => "malformed",
-            LoadError::UnsupportedAbi(_) => "unsupported-abi",
-            LoadError::ForbiddenImport(_) => "forbidden-import",
-            LoadError::MissingExport(_) => "missing-export",
+            LoadError::Contract(e) => e.code(),
             LoadError::Compile(_) => "compile",
             LoadError::Link(_) => "link",
+            LoadError::Schema(_) => "schema",
         }
     }
 }
@@ -81,6 +65,9 @@ pub enum CallError {
     /// The output is not JSON.
     #[error("the tool's output is not valid JSON")]
     OutputNotJson,
+    /// The output does not match the tool's declared output schema.
+    #[error("output does not match the tool's output schema: {0}")]
+    OutputInvalid(String),
     /// The call ran past its wall-clock timeout.
     #[error("the call timed out after {0:?}")]
     Timeout(Duration),
@@ -104,9 +91,8 @@ pub enum CallError {
     Internal(String),
 }
 
-impl CallError {
-    /// A stable code for the error.
-    pub fn code(&self) -> &'static str {
+impl ErrorCode for CallError {
+    fn code(&self) -> &'static str {
         match self {
             CallError::UnknownTool(_) => "unknown-tool",
             CallError::InvalidInput(_) => "invalid-input",
@@ -114,6 +100,7 @@ impl CallError {
             CallError::InputTooLarge { .. } => "input-too-large",
             CallError::OutputTooLarge { .. } => "output-too-large",
             CallError::OutputNotJson => "output-not-json",
+            CallError::OutputInvalid(_) => "output-invalid",
             CallError::Timeout(_) => "timeout",
             CallError::MemoryLimit(_) => "memory-limit",
             CallError::TableLimit => "table-limit",
@@ -129,3 +116,9 @@ impl CallError {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the wasm engine: {0}")]
 pub struct BuildError(pub String);
+
+impl ErrorCode for BuildError {
+    fn code(&self) -> &'static str {
+        "engine"
+    }
+}

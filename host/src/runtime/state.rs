@@ -1,75 +1,18 @@
-//! The per-call store data: WASI context, fs authority, log sink, limiter.
-//! Everything here lives for one call and is dropped with its store.
+//! The per-call store data: the views each host API sees, plus the WASI
+//! context and the limiter. Everything here lives for one call and is
+//! dropped with its store.
 
-use serde::{Deserialize, Serialize};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::limits::Limiter;
-use crate::diag;
+use super::limiter::Limiter;
+use crate::abi::HostViews;
 use crate::fs::FsContext;
-use crate::identity::PluginIdentity;
+use crate::log::LogSink;
 
-/// Severity of a guest log record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogLevel {
-    /// Trace.
-    Trace,
-    /// Debug.
-    Debug,
-    /// Info.
-    Info,
-    /// Warning.
-    Warn,
-    /// Error.
-    Error,
-}
-
-/// One message a guest logged through the `log` interface.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogRecord {
-    /// Severity.
-    pub level: LogLevel,
-    /// The message, cut to the per-message bound.
-    pub message: String,
-}
-
-/// Bounded collector of guest log records. Guest text is kept for the
-/// integrator in the call outcome; it is not forwarded to the host's
-/// `tracing` output (only counts are), so a plugin cannot write into the
-/// host's logs.
-pub(crate) struct LogSink {
-    pub records: Vec<LogRecord>,
-    pub dropped: usize,
-    max_records: usize,
-    max_message_bytes: usize,
-}
-
-impl LogSink {
-    pub fn new(max_records: usize, max_message_bytes: usize) -> Self {
-        LogSink {
-            records: Vec::new(),
-            dropped: 0,
-            max_records,
-            max_message_bytes,
-        }
-    }
-
-    pub fn push(&mut self, plugin: &PluginIdentity, level: LogLevel, message: &str) {
-        if self.records.len() >= self.max_records {
-            self.dropped += 1;
-            return;
-        }
-        let message = diag::bound(message, self.max_message_bytes);
-        tracing::debug!(target: "yoi_plugin_host::guest_log", plugin = %plugin, ?level, bytes = message.len(), "guest log record");
-        self.records.push(LogRecord { level, message });
-    }
-}
-
-/// Store data of one call.
-pub(crate) struct PluginState {
-    pub plugin: PluginIdentity,
+/// Store data of one call: small views, composed. The `fs` binding sees
+/// only `fs`, the `log` binding only `log`, WASI only `wasi` + `table`.
+pub(crate) struct CallState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub fs: FsContext,
@@ -77,11 +20,21 @@ pub(crate) struct PluginState {
     pub limiter: Limiter,
 }
 
-impl WasiView for PluginState {
+impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+impl HostViews for CallState {
+    fn fs(&mut self) -> &mut FsContext {
+        &mut self.fs
+    }
+
+    fn log(&mut self) -> &mut LogSink {
+        &mut self.log
     }
 }

@@ -9,6 +9,9 @@
 //! them. The context has an empty environment, no arguments, no preopened
 //! directories, no network, empty stdin, and stdout/stderr captured into
 //! bounded in-memory pipes.
+//!
+//! The static check of the same rule is `abi/inspect.rs`
+//! ([`crate::abi::inspect::ALLOWED_WASI_INTERFACES`]).
 
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
@@ -17,31 +20,6 @@ use wasmtime_wasi::p2::bindings::{cli, clocks, random, sync};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::{WasiCtx, WasiView};
-
-/// WASI interfaces (without version) a plugin may import.
-pub const ALLOWED_WASI_INTERFACES: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:clocks/monotonic-clock",
-    "wasi:clocks/wall-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-];
-
-/// The WASI version family the allowed interfaces must come from.
-pub const WASI_VERSION_PREFIX: &str = "0.2.";
 
 struct HasIo;
 

@@ -27,19 +27,21 @@
 //! Discovery ([`PluginStore::list`]) is inventory only: nothing is executed
 //! or enabled by being in the store.
 
-mod id;
-
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use self::id::{QualifiedId, Source};
-use crate::identity::{PluginIdentity, is_digest};
+use crate::durable::{self, sync_dir};
+use crate::error::ErrorCode;
+use crate::identity::PluginPin;
 use crate::manifest::{MANIFEST_FILE, Manifest};
+pub use crate::names::Source;
+use crate::names::{Digest, PluginId};
 use crate::package::{OPTIONAL_FILES, Package, PackageError, PackageFiles};
-use crate::runtime::{LoadError, LoadedPlugin, PluginHost};
+use crate::plugin::Plugin;
+use crate::runtime::{LoadError, PluginHost};
 
 const COMPLETE_MARKER: &str = ".complete";
 
@@ -85,9 +87,8 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl StoreError {
-    /// A stable code.
-    pub fn code(&self) -> &'static str {
+impl ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
         match self {
             StoreError::Io(_) => "io",
             StoreError::InvalidId(_) => "invalid-id",
@@ -135,48 +136,14 @@ impl InstallStep {
     ];
 }
 
-/// Pins an exact plugin: what an enablement (profile, policy) names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enablement {
-    /// Source-qualified id, e.g. `user:notes`.
-    pub id: String,
-    /// Exact version.
-    pub version: String,
-    /// Package digest.
-    pub digest: String,
-}
-
-/// What a pointer records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Pointer {
-    id: String,
-    version: String,
-    digest: String,
-}
-
-/// One installed plugin, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InstalledSummary {
-    /// Source-qualified id.
-    pub id: String,
-    /// Version.
-    pub version: String,
-    /// Package digest.
-    pub digest: String,
-}
-
 /// The result of an install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstallOutcome {
-    /// Source-qualified id.
-    pub id: String,
-    /// Installed version.
-    pub version: String,
-    /// Installed digest.
-    pub digest: String,
-    /// The digest this replaced, if any.
-    pub previous: Option<String>,
+    /// What is installed now.
+    #[serde(flatten)]
+    pub pin: PluginPin,
+    /// The package digest this replaced, if any.
+    pub previous: Option<Digest>,
 }
 
 /// A plugin store rooted in one directory.
@@ -207,11 +174,11 @@ impl PluginStore {
         source: Source,
         hook: &mut dyn FnMut(InstallStep),
     ) -> Result<InstallOutcome, StoreError> {
-        let id = QualifiedId::new(source, &package.manifest.id)?;
+        let id = PluginId::new(source, package.manifest.plugin_name());
         let _lock = self.lock()?;
         self.sweep_staging();
         let digest = &package.digest;
-        let target = self.root.join("packages").join(digest);
+        let target = self.root.join("packages").join(digest.as_str());
         // Reuse an existing package only if it is complete *and* its files
         // still hash to the digest; anything else is moved away and restaged.
         let intact = self.verify_marker(&target, digest)
@@ -239,28 +206,22 @@ impl PluginStore {
         }
         hook(InstallStep::Published);
         let previous = self.read_pointer(&id).ok().map(|p| p.digest);
-        let pointer = Pointer {
-            id: id.to_string(),
-            version: package.manifest.version.clone(),
-            digest: digest.clone(),
-        };
+        let pointer = PluginPin::new(id.clone(), package.manifest.version(), digest.clone());
         self.write_pointer(&id, &pointer)?;
         hook(InstallStep::Swapped);
-        if let Some(prev) = previous.as_deref().filter(|p| *p != digest) {
+        if let Some(prev) = previous.as_ref().filter(|p| *p != digest) {
             self.collect(prev);
         }
         hook(InstallStep::Collected);
         tracing::info!(target: "yoi_plugin_host::store", plugin = %id, version = %pointer.version, digest = %digest, "installed");
         Ok(InstallOutcome {
-            id: id.to_string(),
-            version: pointer.version,
-            digest: digest.clone(),
+            pin: pointer,
             previous,
         })
     }
 
     /// Lists installed plugins (inventory only; nothing is loaded or run).
-    pub fn list(&self) -> Result<Vec<InstalledSummary>, StoreError> {
+    pub fn list(&self) -> Result<Vec<PluginPin>, StoreError> {
         let mut out = Vec::new();
         for source in Source::ALL {
             let dir = self.root.join("plugins").join(source.as_str());
@@ -272,15 +233,11 @@ impl PluginStore {
                 let Some(name) = name.strip_suffix(".json") else {
                     continue;
                 };
-                let Ok(id) = QualifiedId::new(source, name) else {
+                let Ok(name) = crate::names::PluginName::parse(name) else {
                     continue;
                 };
-                if let Ok(p) = self.read_pointer(&id) {
-                    out.push(InstalledSummary {
-                        id: p.id,
-                        version: p.version,
-                        digest: p.digest,
-                    });
+                if let Ok(p) = self.read_pointer(&PluginId::new(source, name)) {
+                    out.push(p);
                 }
             }
         }
@@ -289,11 +246,15 @@ impl PluginStore {
     }
 
     /// Reads and re-validates the installed package of `id`.
-    pub fn get(&self, id: &str) -> Result<Package, StoreError> {
-        let id = QualifiedId::parse(id)?;
+    pub fn get(&self, id: &PluginId) -> Result<Package, StoreError> {
+        Ok(self.get_pinned(id)?.0)
+    }
+
+    /// The installed package of `id` and the pin its pointer records.
+    fn get_pinned(&self, id: &PluginId) -> Result<(Package, PluginPin), StoreError> {
         let _lock = self.lock()?;
-        let pointer = self.read_pointer(&id)?;
-        let dir = self.root.join("packages").join(&pointer.digest);
+        let pointer = self.read_pointer(id)?;
+        let dir = self.root.join("packages").join(pointer.digest.as_str());
         if !self.verify_marker(&dir, &pointer.digest) {
             return Err(StoreError::Incomplete(id.to_string()));
         }
@@ -301,49 +262,46 @@ impl PluginStore {
             StoreError::Package(_) | StoreError::Io(_) => StoreError::Tampered(id.to_string()),
             other => other,
         })?;
-        if package.digest != pointer.digest || package.manifest.version != pointer.version {
+        if package.digest != pointer.digest || package.manifest.version() != pointer.version {
             return Err(StoreError::Tampered(id.to_string()));
         }
-        Ok(package)
+        Ok((package, pointer))
     }
 
-    /// Loads the enabled plugin into `host`: version and digest must match
-    /// the enablement exactly.
-    pub fn load(
-        &self,
-        host: &PluginHost,
-        enablement: &Enablement,
-    ) -> Result<(Package, LoadedPlugin), StoreError> {
-        let package = self.get(&enablement.id)?;
-        if package.manifest.version != enablement.version {
+    /// Loads the installed plugin `id`, whatever its version: the CLI's
+    /// `run ID` (the pin is read from the store's own pointer).
+    pub fn load_installed(&self, host: &PluginHost, id: &PluginId) -> Result<Plugin, StoreError> {
+        let (package, pin) = self.get_pinned(id)?;
+        Ok(Plugin::from_package(host, package, pin)?)
+    }
+
+    /// Loads the plugin `pin` names into `host`: the installed version and
+    /// digest must match it exactly. The package is re-validated and
+    /// re-hashed first.
+    pub fn load(&self, host: &PluginHost, pin: &PluginPin) -> Result<Plugin, StoreError> {
+        let (package, installed) = self.get_pinned(&pin.id)?;
+        if installed.version != pin.version {
             return Err(StoreError::VersionMismatch {
-                id: enablement.id.clone(),
-                installed: package.manifest.version.clone(),
-                wanted: enablement.version.clone(),
+                id: pin.id.to_string(),
+                installed: installed.version.to_string(),
+                wanted: pin.version.to_string(),
             });
         }
-        if package.digest != enablement.digest {
-            return Err(StoreError::DigestMismatch(enablement.id.clone()));
+        if installed.digest != pin.digest {
+            return Err(StoreError::DigestMismatch(pin.id.to_string()));
         }
-        let identity = PluginIdentity::new(&enablement.id, &enablement.version, &enablement.digest);
-        let plugin = host.load(identity, &package.manifest.abi, package.component())?;
-        Ok((package, plugin))
+        Ok(Plugin::from_package(host, package, installed)?)
     }
 
     /// Removes `id` (its pointer, then its package if unreferenced).
-    pub fn remove(&self, id: &str) -> Result<InstalledSummary, StoreError> {
-        let id = QualifiedId::parse(id)?;
+    pub fn remove(&self, id: &PluginId) -> Result<PluginPin, StoreError> {
         let _lock = self.lock()?;
         self.sweep_staging();
-        let pointer = self.read_pointer(&id)?;
-        std::fs::remove_file(self.pointer_path(&id))?;
-        sync_dir(&self.pointer_path(&id).with_file_name(""))?;
+        let pointer = self.read_pointer(id)?;
+        std::fs::remove_file(self.pointer_path(id))?;
+        sync_dir(&self.pointer_path(id).with_file_name(""))?;
         self.collect(&pointer.digest);
-        Ok(InstalledSummary {
-            id: pointer.id,
-            version: pointer.version,
-            digest: pointer.digest,
-        })
+        Ok(pointer)
     }
 
     fn lock(&self) -> Result<File, StoreError> {
@@ -370,14 +328,14 @@ impl PluginStore {
         }
     }
 
-    fn pointer_path(&self, id: &QualifiedId) -> PathBuf {
+    fn pointer_path(&self, id: &PluginId) -> PathBuf {
         self.root
             .join("plugins")
             .join(id.source().as_str())
-            .join(format!("{}.json", id.name()))
+            .join(format!("{}.json", id.name().as_str()))
     }
 
-    fn read_pointer(&self, id: &QualifiedId) -> Result<Pointer, StoreError> {
+    fn read_pointer(&self, id: &PluginId) -> Result<PluginPin, StoreError> {
         let text = match std::fs::read(self.pointer_path(id)) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -385,46 +343,36 @@ impl PluginStore {
             }
             Err(e) => return Err(e.into()),
         };
-        let pointer: Pointer =
+        let pointer: PluginPin =
             serde_json::from_slice(&text).map_err(|_| StoreError::Corrupt(id.to_string()))?;
-        if pointer.id != id.to_string() || !is_digest(&pointer.digest) {
+        if pointer.id != *id {
             return Err(StoreError::Corrupt(id.to_string()));
         }
         Ok(pointer)
     }
 
-    fn write_pointer(&self, id: &QualifiedId, pointer: &Pointer) -> Result<(), StoreError> {
+    fn write_pointer(&self, id: &PluginId, pointer: &PluginPin) -> Result<(), StoreError> {
         let path = self.pointer_path(id);
-        let dir = path.with_file_name("");
-        std::fs::create_dir_all(&dir)?;
-        let temp = self.temp_path("pointer");
-        let result = (|| {
-            let mut file = File::create(&temp)?;
-            file.write_all(&serde_json::to_vec(pointer).expect("pointer serialises"))?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &path)?;
-            sync_dir(&dir)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        Ok(result?)
+        std::fs::create_dir_all(path.with_file_name(""))?;
+        let bytes = serde_json::to_vec(pointer).expect("a pin serialises");
+        Ok(durable::write_file(&path, &bytes)?)
     }
 
-    fn verify_marker(&self, dir: &Path, digest: &str) -> bool {
-        std::fs::read_to_string(dir.join(COMPLETE_MARKER)).is_ok_and(|m| m.trim() == digest)
+    fn verify_marker(&self, dir: &Path, digest: &Digest) -> bool {
+        std::fs::read_to_string(dir.join(COMPLETE_MARKER))
+            .is_ok_and(|m| m.trim() == digest.as_str())
     }
 
     /// Removes `packages/<digest>` unless a pointer still names it.
-    fn collect(&self, digest: &str) {
+    fn collect(&self, digest: &Digest) {
         let referenced = self
             .list()
-            .map(|all| all.iter().any(|p| p.digest == digest))
+            .map(|all| all.iter().any(|p| p.digest == *digest))
             .unwrap_or(true);
         if referenced {
             return;
         }
-        let dir = self.root.join("packages").join(digest);
+        let dir = self.root.join("packages").join(digest.as_str());
         let trash = self.temp_path("trash");
         if std::fs::rename(&dir, &trash).is_ok() {
             let _ = std::fs::remove_dir_all(&trash);
@@ -434,7 +382,7 @@ impl PluginStore {
     fn temp_path(&self, kind: &str) -> PathBuf {
         self.root
             .join(".staging")
-            .join(format!("{kind}-{}", crate::atomic::unique_suffix()))
+            .join(format!("{kind}-{}", durable::unique_suffix()))
     }
 }
 
@@ -442,7 +390,7 @@ impl PluginStore {
 fn stage(
     dir: &Path,
     files: &PackageFiles,
-    digest: &str,
+    digest: &Digest,
     hook: &mut dyn FnMut(InstallStep),
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -457,7 +405,7 @@ fn stage(
     }
     hook(InstallStep::Staged);
     let mut marker = File::create(dir.join(COMPLETE_MARKER))?;
-    marker.write_all(digest.as_bytes())?;
+    marker.write_all(digest.as_str().as_bytes())?;
     marker.sync_all()?;
     sync_dir(dir)?;
     hook(InstallStep::Marked);
@@ -483,8 +431,4 @@ fn read_package(dir: &Path) -> Result<Package, StoreError> {
         }
     }
     Ok(Package::from_files(files)?)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }

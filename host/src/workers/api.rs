@@ -52,12 +52,8 @@ pub enum WorkerMode {
 /// grants (mount names and operations only, never host directories).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerPlugin {
-    /// Source-qualified id.
-    pub id: String,
-    /// Exact version.
-    pub version: String,
-    /// Package digest.
-    pub digest: String,
+    /// The plugin, pinned exactly.
+    pub plugin: crate::identity::PluginPin,
     /// Tool names.
     pub tools: Vec<String>,
     /// Effective grants: mount name → operations.
@@ -224,6 +220,12 @@ impl RuntimeError {
             code,
             message: crate::diag::bound(&message.to_string(), 400),
         }
+    }
+}
+
+impl crate::error::ErrorCode for RuntimeError {
+    fn code(&self) -> &'static str {
+        self.code.as_str()
     }
 }
 

@@ -19,9 +19,11 @@ use super::api::{
     RuntimeErrorCode as Code, WorkerInfo,
 };
 use super::resolve::{self, Context, ResolvedPlugin, bundle_store_error};
+use crate::CallLimits;
 use crate::bundle::{Availability, BundleStore, BundleSummary, ConfigBundle, StoreOutcome};
+use crate::error::ErrorCode;
 use crate::policy::HostPolicy;
-use crate::runtime::{CallLimits, PluginHost};
+use crate::runtime::{CallError, PluginHost};
 use crate::store::PluginStore;
 
 /// Where and under which policy an embedded runtime runs.
@@ -174,7 +176,7 @@ impl EmbeddedRuntime {
             request: request.clone(),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| internal("worker record", e))?;
-        crate::atomic::write_file(&self.inner.workers_dir.join(format!("{id}.json")), &bytes)
+        crate::durable::write_file(&self.inner.workers_dir.join(format!("{id}.json")), &bytes)
             .map_err(|e| io_internal("persisting the worker", e))?;
         let worker = build_worker(id.clone(), &request, resolution);
         let info = worker.info.clone();
@@ -212,7 +214,7 @@ fn valid_worker_id(id: &str) -> bool {
 }
 
 fn new_worker_id() -> String {
-    format!("w-{}", crate::atomic::unique_suffix())
+    format!("w-{}", crate::durable::unique_suffix())
 }
 
 /// Runs blocking work off the async executor.
@@ -316,8 +318,13 @@ impl Runtime for EmbeddedRuntime {
         let candidates: Vec<&ResolvedPlugin> = worker
             .plugins
             .iter()
-            .filter(|p| request.plugin.as_ref().is_none_or(|id| *id == p.info.id))
-            .filter(|p| p.manifest.tool(tool).is_some())
+            .filter(|p| {
+                request
+                    .plugin
+                    .as_ref()
+                    .is_none_or(|id| *id == p.info.plugin.id.to_string())
+            })
+            .filter(|p| p.plugin.has_tool(tool))
             .collect();
         let plugin = match candidates.as_slice() {
             [one] => *one,
@@ -341,10 +348,7 @@ impl Runtime for EmbeddedRuntime {
                 ));
             }
         };
-        let spec = plugin.manifest.tool(tool).expect("filtered above");
         let input = request.input.to_string();
-        crate::manifest::validate_input(spec, &input)
-            .map_err(|e| RuntimeError::new(Code::InvalidInput, e))?;
         let started = Instant::now();
         let outcome = plugin
             .plugin
@@ -353,10 +357,12 @@ impl Runtime for EmbeddedRuntime {
         let code = outcome.result.as_ref().map_or_else(|e| e.code(), |_| "ok");
         crate::metrics::record_tool_call(code, started.elapsed().as_secs_f64());
         let (output, error) = match outcome.result {
-            Ok(json) => (
-                Some(serde_json::from_str(&json).map_err(|e| internal("tool output", e))?),
-                None,
-            ),
+            // Schema violations are the caller's: the same typed error as
+            // before the redesign (`invalid-input`), as a runtime error.
+            Err(CallError::InvalidInput(m)) => {
+                return Err(RuntimeError::new(Code::InvalidInput, m));
+            }
+            Ok(value) => (Some(value), None),
             Err(e) => (
                 None,
                 Some(ErrorBody {
@@ -366,7 +372,7 @@ impl Runtime for EmbeddedRuntime {
             ),
         };
         Ok(InvokeOutcome {
-            plugin: plugin.info.id.clone(),
+            plugin: plugin.info.plugin.id.to_string(),
             tool: tool.to_owned(),
             output,
             error,

@@ -7,17 +7,17 @@ use super::api::{
     CreateWorkerRequest, EffectiveGrant, ProfileSelector, RuntimeError, RuntimeErrorCode as Code,
     WorkerMode, WorkerPlugin,
 };
+use crate::Plugin;
 use crate::bundle::{self, Availability, BundleStore, Profile};
+use crate::error::ErrorCode;
 use crate::grant::GrantSet;
-use crate::manifest::Manifest;
 use crate::policy::{HostPolicy, PolicyError};
-use crate::runtime::{LoadedPlugin, PluginHost};
-use crate::store::{Enablement, PluginStore};
+use crate::runtime::PluginHost;
+use crate::store::PluginStore;
 
 /// One plugin of a worker, ready to call.
 pub(super) struct ResolvedPlugin {
-    pub manifest: Manifest,
-    pub plugin: LoadedPlugin,
+    pub plugin: Plugin,
     pub grants: Arc<GrantSet>,
     pub info: WorkerPlugin,
 }
@@ -39,9 +39,11 @@ pub(super) struct Context<'a> {
 
 /// Maps a policy error to the runtime's codes.
 pub(super) fn policy_error(e: PolicyError) -> RuntimeError {
-    let code = match e.code() {
-        "unsupported-declaration" => Code::UnsupportedDeclaration,
-        "capability-denied" | "mount-not-available" => Code::CapabilityDenied,
+    let code = match &e {
+        PolicyError::UnsupportedDeclaration(_) => Code::UnsupportedDeclaration,
+        PolicyError::CapabilityDenied { .. } | PolicyError::UnknownMount(_) => {
+            Code::CapabilityDenied
+        }
         _ => Code::InvalidBundle,
     };
     RuntimeError::new(code, e)
@@ -49,11 +51,14 @@ pub(super) fn policy_error(e: PolicyError) -> RuntimeError {
 
 /// Maps a bundle-store error to the runtime's codes.
 pub(super) fn bundle_store_error(e: bundle::StoreError) -> RuntimeError {
-    let code = match e.code() {
-        "bundle-missing" => Code::BundleMissing,
-        "digest-mismatch" => Code::DigestMismatch,
-        "store-io" | "store-corrupt" | "store-unavailable" => Code::Internal,
-        _ => Code::InvalidBundle,
+    use bundle::StoreError as E;
+    let code = match &e {
+        E::Missing { .. } => Code::BundleMissing,
+        E::DigestMismatch { .. } | E::Invalid(bundle::BundleError::DigestMismatch { .. }) => {
+            Code::DigestMismatch
+        }
+        E::Io { .. } | E::Corrupt { .. } | E::NotADirectory => Code::Internal,
+        E::Invalid(_) => Code::InvalidBundle,
     };
     RuntimeError::new(code, e)
 }
@@ -94,12 +99,10 @@ pub(super) fn resolve(
     }
     let mut plugins = Vec::new();
     for enablement in &profile.plugins {
-        let pin = Enablement {
-            id: enablement.id.clone(),
-            version: enablement.version.clone(),
-            digest: enablement.digest.clone(),
-        };
-        let (package, plugin) = cx.plugins.load(cx.host, &pin).map_err(|e| {
+        let pin = enablement
+            .pin()
+            .map_err(|e| RuntimeError::new(Code::InvalidBundle, e))?;
+        let plugin = cx.plugins.load(cx.host, &pin).map_err(|e| {
             RuntimeError::new(
                 Code::PluginUnavailable,
                 format!("plugin '{}' [{}]: {e}", enablement.id, e.code()),
@@ -116,15 +119,8 @@ pub(super) fn resolve(
             )
         })?;
         let info = WorkerPlugin {
-            id: enablement.id.clone(),
-            version: enablement.version.clone(),
-            digest: enablement.digest.clone(),
-            tools: package
-                .manifest
-                .tools
-                .iter()
-                .map(|t| t.name.clone())
-                .collect(),
+            plugin: pin,
+            tools: plugin.tools().iter().map(|t| t.name.clone()).collect(),
             grants: grants
                 .iter()
                 .map(|g| EffectiveGrant {
@@ -134,7 +130,6 @@ pub(super) fn resolve(
                 .collect(),
         };
         plugins.push(ResolvedPlugin {
-            manifest: package.manifest,
             plugin,
             grants: Arc::new(grants),
             info,

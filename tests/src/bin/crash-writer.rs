@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use yoi_plugin_host::fs::WriteOptions;
-use yoi_plugin_host::fs::bounds::InvocationBudget;
+use yoi_plugin_host::limits::InvocationBudget;
 use yoi_plugin_host::{FsContext, GrantSet, GrantSpec, LockRegistry, Operation, PluginIdentity};
 
 fn main() {
@@ -19,7 +19,7 @@ fn main() {
         .expect("SIZE")
         .parse()
         .expect("SIZE is a number");
-    let identity = PluginIdentity::new("test:crash-writer", "0.0.0", "0".repeat(64));
+    let identity = PluginIdentity::component("crash-writer".parse().unwrap(), b"");
     let grants =
         GrantSet::open(identity, &[GrantSpec::new("m", dir, &[Operation::Write])]).expect("grant");
     let mut fs = FsContext::new(

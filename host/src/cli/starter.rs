@@ -4,28 +4,28 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::{Failure, Out};
+use crate::cli::{Exit, Failure, Out};
 
 const TEMPLATE: [(&str, &str); 5] = [
     (
         "Cargo.toml",
-        include_str!("../../../templates/starter/Cargo.toml.tmpl"),
+        include_str!("../../templates/starter/Cargo.toml.tmpl"),
     ),
     (
         "src/lib.rs",
-        include_str!("../../../templates/starter/lib.rs.tmpl"),
+        include_str!("../../templates/starter/lib.rs.tmpl"),
     ),
     (
         "plugin.toml",
-        include_str!("../../../templates/starter/plugin.toml.tmpl"),
+        include_str!("../../templates/starter/plugin.toml.tmpl"),
     ),
     (
         "README.md",
-        include_str!("../../../templates/starter/README.md.tmpl"),
+        include_str!("../../templates/starter/README.md.tmpl"),
     ),
     (
         ".gitignore",
-        include_str!("../../../templates/starter/gitignore.tmpl"),
+        include_str!("../../templates/starter/gitignore.tmpl"),
     ),
 ];
 
@@ -44,9 +44,9 @@ pub fn new(
     parent: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    if !yoi_plugin_host::manifest::is_plugin_name(name) {
+    if crate::names::PluginName::parse(name).is_err() {
         return Err(Failure::new(
-            2,
+            Exit::Usage,
             "invalid-name",
             "NAME must be 1-64 of [a-z0-9_-] starting with a letter (fix: e.g. `yoi-plugin new my-tool`)",
         ));
@@ -55,14 +55,14 @@ pub fn new(
         Some(Ok(p)) => p,
         Some(Err(e)) => {
             return Err(Failure::new(
-                5,
+                Exit::Io,
                 "io",
                 format!("--sdk path is not usable ({})", e.kind()),
             ));
         }
         None => default_sdk().ok_or_else(|| {
             Failure::new(
-                5,
+                Exit::Io,
                 "sdk-not-found",
                 "cannot find yoi-plugin-sdk; pass --sdk PATH/TO/guest-sdk",
             )
@@ -71,7 +71,7 @@ pub fn new(
     let dir = parent.unwrap_or_else(|| PathBuf::from(".")).join(name);
     if dir.exists() {
         return Err(Failure::new(
-            5,
+            Exit::Io,
             "already-exists",
             format!("'{name}' already exists here (fix: pick another name or remove it)"),
         ));
@@ -85,10 +85,19 @@ pub fn new(
             .replace("{{sdk}}", &sdk_text);
         let target = dir.join(path);
         std::fs::create_dir_all(target.parent().unwrap_or(&dir)).map_err(|e| {
-            Failure::new(5, "io", format!("cannot create the plugin ({})", e.kind()))
+            Failure::new(
+                Exit::Io,
+                "io",
+                format!("cannot create the plugin ({})", e.kind()),
+            )
         })?;
-        std::fs::write(&target, text)
-            .map_err(|e| Failure::new(5, "io", format!("cannot write {path} ({})", e.kind())))?;
+        std::fs::write(&target, text).map_err(|e| {
+            Failure::new(
+                Exit::Io,
+                "io",
+                format!("cannot write {path} ({})", e.kind()),
+            )
+        })?;
     }
     out.emit(json!({ "created": dir, "name": name }), || {
         format!(

@@ -1,17 +1,10 @@
 //! `yoi-plugin`: create, check, pack, install, inspect and run yoi plugins.
 //!
-//! Human output by default, `--json` on every command. Exit codes:
-//!
-//! | code | meaning |
-//! |---|---|
-//! | 0 | success |
-//! | 1 | the tool call failed (typed error printed) |
-//! | 2 | usage error |
-//! | 3 | the plugin, package or manifest is invalid |
-//! | 4 | a grant is invalid |
-//! | 5 | I/O or store failure |
-//! | 6 | not installed / not found |
+//! Human output by default, `--json` on every command. Exit codes are
+//! [`Exit`]. Shared argument types live in `args`; each command group in
+//! its own module.
 
+mod args;
 mod bundle_cmds;
 mod package_cmds;
 mod run;
@@ -89,7 +82,7 @@ enum Command {
         /// Installed id (e.g. user:notes), a .yoi-plugin file, or a .wasm component.
         target: String,
         #[command(flatten)]
-        grants: run::GrantArgs,
+        grants: args::GrantArgs,
     },
     /// Call one tool of an installed plugin (or a .wasm component) with explicit grants.
     Run {
@@ -101,7 +94,7 @@ enum Command {
         #[arg(long, default_value = "{}")]
         input: String,
         #[command(flatten)]
-        grants: run::GrantArgs,
+        grants: args::GrantArgs,
         /// Wall-clock timeout in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
@@ -121,16 +114,34 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
+/// The process exit codes, one per kind of failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The tool call failed (its typed error is printed).
+    ToolFailed = 1,
+    /// Usage error: bad arguments.
+    Usage = 2,
+    /// The plugin, package, manifest or bundle is invalid.
+    Invalid = 3,
+    /// A grant is invalid.
+    Grant = 4,
+    /// I/O or store failure.
+    Io = 5,
+    /// Not installed / not found.
+    NotFound = 6,
+}
+
 /// A command's failure: exit code, stable error code, message.
 pub struct Failure {
-    exit: u8,
+    exit: Exit,
     code: String,
     message: String,
 }
 
 impl Failure {
     /// A failure with the given exit code.
-    pub fn new(exit: u8, code: impl Into<String>, message: impl std::fmt::Display) -> Self {
+    pub fn new(exit: Exit, code: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Failure {
             exit,
             code: code.into(),
@@ -175,7 +186,8 @@ fn default_store() -> PathBuf {
     data.join("yoi/plugins")
 }
 
-fn main() -> ExitCode {
+/// Runs the command line.
+pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("YOI_LOG")
@@ -231,7 +243,7 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("error [{}]: {}", f.code, f.message);
             }
-            ExitCode::from(f.exit)
+            ExitCode::from(f.exit as u8)
         }
     }
 }

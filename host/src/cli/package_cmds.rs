@@ -2,22 +2,36 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::abi::inspect;
+use crate::cli::args::GrantArgs;
+use crate::cli::{Exit, Failure, Out};
+use crate::error::ErrorCode;
+use crate::names::{Digest, PluginId, Source};
+use crate::package::{PACKAGE_EXTENSION, Package, PackageError};
+use crate::store::{PluginStore, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use yoi_plugin_host::abi::AbiVersion;
-use yoi_plugin_host::identity::sha256_hex;
-use yoi_plugin_host::package::{PACKAGE_EXTENSION, Package, PackageError};
-use yoi_plugin_host::runtime::inspect;
-use yoi_plugin_host::store::{PluginStore, Source, StoreError};
 
-use crate::run::{GrantArgs, tool_names};
-use crate::{Failure, Out};
+fn tool_list(package: &Package) -> String {
+    let names: Vec<&str> = package
+        .manifest
+        .tools
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    names.join(", ")
+}
+
+/// Parses a plugin id given on the command line.
+pub fn parse_id(text: &str) -> Result<PluginId, Failure> {
+    PluginId::parse(text).map_err(|e| Failure::new(Exit::Usage, "invalid-id", e))
+}
 
 fn package_failure(e: PackageError) -> Failure {
     let exit = if matches!(e, PackageError::Io(_)) {
-        5
+        Exit::Io
     } else {
-        3
+        Exit::Invalid
     };
     Failure::new(exit, e.code(), e)
 }
@@ -25,10 +39,10 @@ fn package_failure(e: PackageError) -> Failure {
 /// Maps a store error to an exit code.
 pub fn store_failure(e: StoreError) -> Failure {
     let exit = match &e {
-        StoreError::NotInstalled(_) => 6,
-        StoreError::Io(_) => 5,
-        StoreError::InvalidId(_) => 2,
-        _ => 3,
+        StoreError::NotInstalled(_) => Exit::NotFound,
+        StoreError::Io(_) => Exit::Io,
+        StoreError::InvalidId(_) => Exit::Usage,
+        _ => Exit::Invalid,
     };
     Failure::new(exit, e.code(), e)
 }
@@ -54,7 +68,11 @@ fn open_package(path: &Path, component: Option<&Path>) -> Result<Package, Failur
         Package::from_dir(path, component).map_err(package_failure)
     } else {
         let bytes = std::fs::read(path).map_err(|e| {
-            Failure::new(5, "io", format!("cannot read the package ({})", e.kind()))
+            Failure::new(
+                Exit::Io,
+                "io",
+                format!("cannot read the package ({})", e.kind()),
+            )
         })?;
         Package::from_archive(&bytes).map_err(package_failure)
     }
@@ -80,7 +98,7 @@ pub fn check(out: Out, path: &Path, component: Option<&Path>) -> Result<(), Fail
             package.manifest.id,
             package.manifest.version,
             package.manifest.tools.len(),
-            tool_names(&package.manifest),
+            tool_list(&package),
             package.digest
         )
     });
@@ -104,10 +122,15 @@ pub fn pack(
         ))
     });
     let archive = package.to_archive();
-    yoi_plugin_host::atomic::write_file(&output, &archive)
-        .map_err(|e| Failure::new(5, "io", format!("cannot write the package ({})", e.kind())))?;
+    crate::durable::write_file(&output, &archive).map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            "io",
+            format!("cannot write the package ({})", e.kind()),
+        )
+    })?;
     out.emit(
-        json!({ "file": output, "digest": package.digest, "bytes": archive.len(), "archive_sha256": sha256_hex(&archive) }),
+        json!({ "file": output, "digest": package.digest, "bytes": archive.len(), "archive_sha256": Digest::of(&archive) }),
         || format!("packed {} ({} bytes)\ndigest {}", output.display(), archive.len(), package.digest),
     );
     Ok(())
@@ -119,15 +142,20 @@ pub fn install(out: Out, store_dir: &Path, file: &Path, source: &str) -> Result<
         Some(Source::Project) => Source::Project,
         _ => {
             return Err(Failure::new(
-                2,
+                Exit::Usage,
                 "invalid-source",
                 "--source must be user or project (builtin is reserved for the host)",
             ));
         }
     };
     let bar = spinner(out, "validating package");
-    let bytes = std::fs::read(file)
-        .map_err(|e| Failure::new(5, "io", format!("cannot read the package ({})", e.kind())))?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            "io",
+            format!("cannot read the package ({})", e.kind()),
+        )
+    })?;
     let package = Package::from_archive(&bytes).map_err(|e| {
         bar.finish_and_clear();
         package_failure(e)
@@ -140,12 +168,12 @@ pub fn install(out: Out, store_dir: &Path, file: &Path, source: &str) -> Result<
     out.emit(json!(outcome), || {
         let replaced = outcome
             .previous
-            .as_deref()
-            .map(|p| format!(" (replaced {})", &p[..12.min(p.len())]))
+            .as_ref()
+            .map(|p| format!(" (replaced {})", p.short()))
             .unwrap_or_default();
         format!(
             "installed {} {}{replaced}\ndigest {}",
-            outcome.id, outcome.version, outcome.digest
+            outcome.pin.id, outcome.pin.version, outcome.pin.digest
         )
     });
     Ok(())
@@ -159,7 +187,14 @@ pub fn list(out: Out, store_dir: &Path) -> Result<(), Failure> {
             return "no plugins installed".into();
         }
         all.iter()
-            .map(|p| format!("{:<32} {:<12} {}", p.id, p.version, &p.digest[..16]))
+            .map(|p| {
+                format!(
+                    "{:<32} {:<12} {}",
+                    p.id.to_string(),
+                    p.version.to_string(),
+                    &p.digest.as_str()[..16]
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     });
@@ -174,8 +209,9 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
     let package = if Path::new(target).is_file() || Path::new(target).is_dir() {
         open_package(Path::new(target), None)?
     } else {
+        let id = parse_id(target)?;
         PluginStore::open(store_dir)
-            .and_then(|s| s.get(target))
+            .and_then(|s| s.get(&id))
             .map_err(store_failure)?
     };
     let m = &package.manifest;
@@ -258,41 +294,54 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
 }
 
 fn show_component(out: Out, path: &Path) -> Result<(), Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::new(5, "io", format!("cannot read the component ({})", e.kind())))?;
-    let info = inspect::inspect(&bytes).map_err(|e| Failure::new(3, e.code(), e))?;
-    let verdict = inspect::check_abi(&info, AbiVersion::V1);
-    let tools = inspect::declared_tools(&bytes, yoi_plugin_host::package::TOOLS_SECTION);
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            "io",
+            format!("cannot read the component ({})", e.kind()),
+        )
+    })?;
+    let scan = inspect::scan(&bytes).map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
+    let verdict = inspect::check(scan.clone());
+    let digest = Digest::of(&bytes);
     out.emit(
         json!({
-            "digest": sha256_hex(&bytes), "imports": info.imports, "exports": info.exports, "declared_tools": tools,
+            "digest": digest, "imports": scan.imports, "exports": scan.exports,
+            "declared_tools": scan.declared_tools,
+            "abi": verdict.as_ref().ok().map(|i| i.abi),
             "fits_abi": verdict.is_ok(),
             "error": verdict.as_ref().err().map(|e| json!({"code": e.code(), "message": e.to_string()})),
         }),
         || {
-            let mut s = format!("digest  {}\nimports\n", sha256_hex(&bytes));
-            for i in &info.imports {
-                let mark = if inspect::import_allowed(AbiVersion::V1, i) { "ok" } else { "NO" };
-                s += &format!("  {mark} {i}\n");
+            let mut s = format!("digest  {digest}\nimports\n");
+            for i in &scan.imports {
+                let ok = crate::abi::AbiVersion::ALL
+                    .into_iter()
+                    .any(|abi| inspect::import_allowed(abi, i));
+                s += &format!("  {} {i}\n", if ok { "ok" } else { "NO" });
             }
             s += "exports\n";
-            for e in &info.exports {
+            for e in &scan.exports {
                 s += &format!("     {e}\n");
             }
-            s += &format!("declared tools: {}\n", tools.as_ref().map(|t| t.join(", ")).unwrap_or_else(|| "(none recorded)".into()));
+            let tools = scan.declared_tools.as_ref().map(|t| t.join(", "));
+            s += &format!("declared tools: {}\n", tools.unwrap_or_else(|| "(none recorded)".into()));
             match &verdict {
-                Ok(()) => s += "fits yoi-plugin-wasm-1",
-                Err(e) => s += &format!("does NOT fit yoi-plugin-wasm-1: [{}] {e}", e.code()),
+                Ok(info) => s += &format!("fits {}", info.abi),
+                Err(e) => s += &format!("does NOT fit the ABI: [{}] {e}", e.code()),
             }
             s
         },
     );
-    verdict.map_err(|e| Failure::new(3, e.code(), e))
+    verdict
+        .map(drop)
+        .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))
 }
 
 pub fn remove(out: Out, store_dir: &Path, id: &str) -> Result<(), Failure> {
+    let id = parse_id(id)?;
     let store = PluginStore::open(store_dir).map_err(store_failure)?;
-    let removed = store.remove(id).map_err(store_failure)?;
+    let removed = store.remove(&id).map_err(store_failure)?;
     out.emit(json!({ "removed": removed }), || {
         format!("removed {} {}", removed.id, removed.version)
     });

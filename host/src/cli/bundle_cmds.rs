@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-use yoi_plugin_host::bundle::{
+use crate::bundle::{
     ConfigBundle, Declaration, GrantRequest, PluginEnablement, Profile, Provenance, parse_reference,
 };
-use yoi_plugin_host::grant::Operation;
-use yoi_plugin_host::store::PluginStore;
+use crate::grant::Operation;
+use crate::store::PluginStore;
+use serde_json::json;
 
-use crate::{Failure, Out};
+use crate::cli::{Exit, Failure, Out};
+use crate::error::ErrorCode;
 
 /// What to do with a bundle file.
 #[derive(clap::Subcommand)]
@@ -67,18 +68,27 @@ pub enum BundleCmd {
 }
 
 fn read(file: &Path) -> Result<ConfigBundle, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::new(5, "io", format!("cannot read the bundle ({})", e.kind())))?;
-    ConfigBundle::parse_draft(&text).map_err(|e| Failure::new(3, e.code(), e))
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            "io",
+            format!("cannot read the bundle ({})", e.kind()),
+        )
+    })?;
+    ConfigBundle::parse_draft(&text).map_err(|e| Failure::new(Exit::Invalid, e.code(), e))
 }
 
 fn emit_sealed(out: Out, sealed: &ConfigBundle, output: Option<PathBuf>) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(sealed).expect("bundles serialise");
     match output {
         Some(path) => {
-            yoi_plugin_host::atomic::write_file(&path, format!("{text}\n").as_bytes()).map_err(
-                |e| Failure::new(5, "io", format!("cannot write the bundle ({})", e.kind())),
-            )?;
+            crate::durable::write_file(&path, format!("{text}\n").as_bytes()).map_err(|e| {
+                Failure::new(
+                    Exit::Io,
+                    "io",
+                    format!("cannot write the bundle ({})", e.kind()),
+                )
+            })?;
             out.emit(json!({ "file": path, "digest": sealed.digest }), || {
                 format!("sealed {} digest {}", path.display(), sealed.digest)
             });
@@ -91,7 +101,7 @@ fn emit_sealed(out: Out, sealed: &ConfigBundle, output: Option<PathBuf>) -> Resu
 fn parse_grant(text: &str) -> Result<GrantRequest, Failure> {
     let bad = || {
         Failure::new(
-            2,
+            Exit::Usage,
             "invalid-grant",
             format!("'{text}': expected MOUNT=OPS, e.g. notes=read,list"),
         )
@@ -121,16 +131,17 @@ pub fn run(out: Out, store_dir: &Path, cmd: BundleCmd) -> Result<(), Failure> {
                 .iter()
                 .map(|g| parse_grant(g))
                 .collect::<Result<Vec<_>, _>>()?;
-            let store = PluginStore::open(store_dir).map_err(crate::package_cmds::store_failure)?;
+            let store =
+                PluginStore::open(store_dir).map_err(crate::cli::package_cmds::store_failure)?;
             let mut enabled = Vec::new();
             for plugin in &plugins {
                 let package = store
-                    .get(plugin)
-                    .map_err(crate::package_cmds::store_failure)?;
+                    .get(&crate::cli::package_cmds::parse_id(plugin)?)
+                    .map_err(crate::cli::package_cmds::store_failure)?;
                 enabled.push(PluginEnablement {
                     id: plugin.clone(),
                     version: package.manifest.version.clone(),
-                    digest: package.digest.clone(),
+                    digest: package.digest.to_string(),
                     grants: grants.clone(),
                 });
             }
@@ -150,20 +161,20 @@ pub fn run(out: Out, store_dir: &Path, cmd: BundleCmd) -> Result<(), Failure> {
                     },
                 );
             for reference in &declarations {
-                let (kind, token) =
-                    parse_reference(reference).map_err(|e| Failure::new(3, e.code(), e))?;
+                let (kind, token) = parse_reference(reference)
+                    .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
                 bundle = bundle.with_declaration(Declaration::new(kind, token));
             }
             bundle
                 .validate_content()
-                .map_err(|e| Failure::new(3, e.code(), e))?;
+                .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
             emit_sealed(out, &bundle.seal(), output)?;
         }
         BundleCmd::Seal { file, output } => {
             let draft = read(&file)?;
             draft
                 .validate_content()
-                .map_err(|e| Failure::new(3, e.code(), e))?;
+                .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
             emit_sealed(out, &draft.seal(), output)?;
         }
         BundleCmd::Digest { file } => {
@@ -175,7 +186,7 @@ pub fn run(out: Out, store_dir: &Path, cmd: BundleCmd) -> Result<(), Failure> {
             let bundle = read(&file)?;
             bundle
                 .validate()
-                .map_err(|e| Failure::new(3, e.code(), e))?;
+                .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
             out.emit(json!({ "ok": true, "id": bundle.id, "revision": bundle.revision, "digest": bundle.digest }), || {
                 format!("ok: {} revision {} digest {}", bundle.id, bundle.revision, bundle.digest)
             });

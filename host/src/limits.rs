@@ -1,6 +1,10 @@
-//! Every fs bound, by name, and what happens at it.
+//! Every limit, by name: the limits of one tool call ([`CallLimits`]) and
+//! the bounds of the `fs` host API ([`FsBounds`], [`InvocationBudget`]).
 //!
-//! | bound | default | at the bound |
+//! A leaf module: plain data and constants, depended on by grants, the fs
+//! semantics, the runtime and the policy, depending on nothing of theirs.
+//!
+//! | fs bound | default | at the bound |
 //! |---|---|---|
 //! | path bytes | [`MAX_PATH_BYTES`] | `invalid-path` |
 //! | read bytes per call | [`MAX_READ_BYTES`] | truncate; `truncated` + `size` let the guest page |
@@ -14,9 +18,98 @@
 //! Host maxima are [`FsBounds::HOST_MAX`]; a grant may lower any bound for
 //! its mount but never raise one above the host maximum.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::error::{FsError, FsErrorCode};
+/// Default linear-memory cap per call (all memories of the instance).
+pub const DEFAULT_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+/// Default wall-clock timeout per call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on table elements.
+pub const DEFAULT_TABLE_ELEMENTS: usize = 20_000;
+/// Default cap on instances, tables and memories per store.
+pub const DEFAULT_INSTANCES: usize = 32;
+/// Default cap on tool input size.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 1024 * 1024;
+/// Default cap on tool output size.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// Default cap on captured stdout and on captured stderr.
+pub const DEFAULT_MAX_STDIO_BYTES: usize = 64 * 1024;
+/// Default cap on log records per call.
+pub const DEFAULT_MAX_LOG_RECORDS: usize = 256;
+/// Default cap on one log message.
+pub const DEFAULT_MAX_LOG_MESSAGE_BYTES: usize = 1024;
+
+/// Limits of one tool call. Every field has a conservative default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallLimits {
+    /// Linear-memory cap in bytes; growing past it fails the call with
+    /// `memory-limit`.
+    pub memory_bytes: usize,
+    /// Table-elements cap.
+    pub table_elements: usize,
+    /// Instances/tables/memories cap per store.
+    pub instances: usize,
+    /// Wall-clock timeout (epoch interruption); past it the call fails with
+    /// `timeout`.
+    #[serde(with = "duration_ms")]
+    pub timeout: Duration,
+    /// Optional fuel (instruction budget); exhausting it fails the call with
+    /// `fuel-exhausted`. Requires a host built with fuel enabled.
+    pub fuel: Option<u64>,
+    /// Cap on the input JSON.
+    pub max_input_bytes: usize,
+    /// Cap on the output JSON.
+    pub max_output_bytes: usize,
+    /// Cap on captured stdout and on captured stderr (writes past it fail
+    /// in the guest).
+    pub max_stdio_bytes: usize,
+    /// Cap on log records kept per call (later records are counted, not kept).
+    pub max_log_records: usize,
+    /// Cap on one log message (longer ones are cut).
+    pub max_log_message_bytes: usize,
+    /// Per-invocation fs totals.
+    #[serde(skip)]
+    pub fs_budget: InvocationBudget,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        CallLimits {
+            memory_bytes: DEFAULT_MEMORY_BYTES,
+            table_elements: DEFAULT_TABLE_ELEMENTS,
+            instances: DEFAULT_INSTANCES,
+            timeout: DEFAULT_TIMEOUT,
+            fuel: None,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_stdio_bytes: DEFAULT_MAX_STDIO_BYTES,
+            max_log_records: DEFAULT_MAX_LOG_RECORDS,
+            max_log_message_bytes: DEFAULT_MAX_LOG_MESSAGE_BYTES,
+            fs_budget: InvocationBudget::default(),
+        }
+    }
+}
+
+mod duration_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// Upper bound, in bytes, of any diagnostic message the host produces.
+pub const MAX_DIAGNOSTIC_BYTES: usize = 256;
+/// Upper bound, in bytes, of a guest path echoed inside a diagnostic.
+pub const MAX_ECHOED_PATH_BYTES: usize = 96;
 
 /// Longest guest path, in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;
@@ -122,9 +215,9 @@ impl InvocationBudget {
         }
     }
 
-    pub(crate) fn take_call(&mut self) -> Result<(), FsError> {
+    pub(crate) fn take_call(&mut self) -> Result<(), BudgetExhausted> {
         if self.calls_left == 0 {
-            return Err(exhausted("fs call budget of this invocation used up"));
+            return Err(BudgetExhausted::Calls);
         }
         self.calls_left -= 1;
         Ok(())
@@ -139,19 +232,34 @@ impl InvocationBudget {
         self.read_bytes_left = self.read_bytes_left.saturating_sub(n);
     }
 
-    pub(crate) fn take_write(&mut self, n: u64) -> Result<(), FsError> {
+    pub(crate) fn take_write(&mut self, n: u64) -> Result<(), BudgetExhausted> {
         if n > self.write_bytes_left {
-            return Err(exhausted("write budget of this invocation used up"));
+            return Err(BudgetExhausted::WriteBytes);
         }
         self.write_bytes_left -= n;
         Ok(())
     }
-
-    pub(crate) fn read_exhausted(&self) -> FsError {
-        exhausted("read budget of this invocation used up")
-    }
 }
 
-fn exhausted(what: &str) -> FsError {
-    FsError::new(FsErrorCode::LimitExceeded, what, None)
+/// Which per-invocation fs total is used up (the fs API reports it as
+/// `limit-exceeded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetExhausted {
+    /// Bytes read.
+    ReadBytes,
+    /// Bytes written.
+    WriteBytes,
+    /// Number of fs calls.
+    Calls,
+}
+
+impl BudgetExhausted {
+    /// What is used up, as fixed text.
+    pub fn describe(self) -> &'static str {
+        match self {
+            BudgetExhausted::ReadBytes => "read budget of this invocation used up",
+            BudgetExhausted::WriteBytes => "write budget of this invocation used up",
+            BudgetExhausted::Calls => "fs call budget of this invocation used up",
+        }
+    }
 }

@@ -14,13 +14,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::policy::HostPolicy;
+use crate::rest::{DEFAULT_MAX_BODY_BYTES, ServerConfig, serve as serve_rest};
+use crate::workers::{EmbeddedRuntime, RuntimeConfig};
 use serde_json::json;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use yoi_plugin_host::policy::HostPolicy;
-use yoi_plugin_host::rest::{DEFAULT_MAX_BODY_BYTES, ServerConfig, serve as serve_rest};
-use yoi_plugin_host::workers::{EmbeddedRuntime, RuntimeConfig};
 
-use crate::{Failure, Out};
+use crate::cli::{Exit, Failure, Out};
+use crate::error::ErrorCode;
 
 /// The environment variable holding the bearer token when no
 /// `--token-file` is given.
@@ -59,14 +60,14 @@ fn load_token(file: Option<&Path>) -> Result<String, Failure> {
                 .and_then(|f| f.take(MAX_TOKEN_FILE_BYTES + 1).read_to_string(&mut text))
                 .map_err(|e| {
                     Failure::new(
-                        5,
+                        Exit::Io,
                         "token-unreadable",
                         format!("cannot read the token file ({})", e.kind()),
                     )
                 })?;
             if text.len() as u64 > MAX_TOKEN_FILE_BYTES {
                 return Err(Failure::new(
-                    2,
+                    Exit::Usage,
                     "invalid-token",
                     format!("the token file is larger than {MAX_TOKEN_FILE_BYTES} bytes"),
                 ));
@@ -75,7 +76,7 @@ fn load_token(file: Option<&Path>) -> Result<String, Failure> {
         }
         None => std::env::var(TOKEN_ENV).map_err(|_| {
             Failure::new(
-                2,
+                Exit::Usage,
                 "no-token",
                 format!("no bearer token: pass --token-file FILE or set {TOKEN_ENV}"),
             )
@@ -98,7 +99,7 @@ async fn shutdown_signal(mut interrupt: Signal, mut terminate: Signal) {
 pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
     if !args.listen.ip().is_loopback() {
         return Err(Failure::new(
-            2,
+            Exit::Usage,
             "non-loopback-listen",
             "this build serves plain http only; listen on a loopback address (127.0.0.1 or ::1)",
         ));
@@ -110,10 +111,10 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
     };
     config
         .validate()
-        .map_err(|e| Failure::new(2, e.code(), e))?;
+        .map_err(|e| Failure::new(Exit::Usage, e.code(), e))?;
     let policy = match &args.policy {
         Some(file) => HostPolicy::load(file)
-            .map_err(|e| Failure::new(3, e.code(), format!("host policy: {e}")))?,
+            .map_err(|e| Failure::new(Exit::Invalid, e.code(), format!("host policy: {e}")))?,
         None => HostPolicy::default(),
     };
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -121,7 +122,7 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
         .build()
         .map_err(|e| {
             Failure::new(
-                5,
+                Exit::Io,
                 "io",
                 format!("cannot start the async runtime ({})", e.kind()),
             )
@@ -132,12 +133,12 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
         plugin_store: Some(store.to_path_buf()),
         policy,
     })
-    .map_err(|e| Failure::new(5, e.code.as_str(), e.message))?;
+    .map_err(|e| Failure::new(Exit::Io, e.code.as_str(), e.message))?;
     let signals =
         signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
     let (interrupt, terminate) = signals.map_err(|e| {
         Failure::new(
-            5,
+            Exit::Io,
             "io",
             format!("cannot install signal handlers ({})", e.kind()),
         )
@@ -147,14 +148,14 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
             .await
             .map_err(|e| {
                 Failure::new(
-                    5,
+                    Exit::Io,
                     "listen-failed",
                     format!("cannot listen on {} ({})", args.listen, e.kind()),
                 )
             })?;
         let addr = listener.local_addr().map_err(|e| {
             Failure::new(
-                5,
+                Exit::Io,
                 "listen-failed",
                 format!("no local address ({})", e.kind()),
             )
@@ -171,6 +172,6 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
             shutdown_signal(interrupt, terminate),
         )
         .await
-        .map_err(|e| Failure::new(5, "io", format!("the server failed ({})", e.kind())))
+        .map_err(|e| Failure::new(Exit::Io, "io", format!("the server failed ({})", e.kind())))
     })
 }
