@@ -146,6 +146,29 @@ impl Tools {
         self
     }
 
+    /// Register a tool that handles JSON *text* itself: it gets the input
+    /// text unparsed and returns its output text as it wants it sent. The
+    /// host still parses the output strictly (and validates it against the
+    /// manifest's `output_schema`), so text that is not JSON fails the call
+    /// with `output-not-json`.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is already registered.
+    pub fn raw_tool<F>(mut self, name: &str, handler: F) -> Self
+    where
+        F: Fn(&str) -> Result<String, ToolError> + 'static,
+    {
+        if self
+            .handlers
+            .insert(name.to_owned(), Box::new(handler))
+            .is_some()
+        {
+            panic!("yoi plugin: tool {name:?} registered twice");
+        }
+        self
+    }
+
     /// Run tool `name` on the JSON text `input`; see the type docs for the
     /// error mapping. This is what the exported entry point calls, and what
     /// native unit tests of a plugin can call directly.

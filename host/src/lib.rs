@@ -26,7 +26,8 @@
 //! The module map, one call's data flow and where each invariant is
 //! enforced are in `docs/architecture.md`.
 
-// Leaves: names, limits, errors, durable files, diagnostics.
+// Leaves: names, limits, errors, durable files, diagnostics, deadlines.
+pub mod deadline;
 pub(crate) mod diag;
 pub(crate) mod durable;
 pub mod error;

@@ -28,8 +28,16 @@ pub const DEFAULT_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default cap on table elements.
 pub const DEFAULT_TABLE_ELEMENTS: usize = 20_000;
-/// Default cap on instances, tables and memories per store.
-pub const DEFAULT_INSTANCES: usize = 32;
+/// Default cap on instances per call.
+pub const DEFAULT_INSTANCES: usize = 64;
+/// Default cap on linear memories per call.
+pub const DEFAULT_MEMORIES: usize = 16;
+/// Default cap on tables per call.
+pub const DEFAULT_TABLES: usize = 64;
+/// Longest call timeout a caller may ask for.
+pub const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(600);
+/// Longest tool-error message kept (the rest is cut), in bytes.
+pub const MAX_TOOL_ERROR_BYTES: usize = 4096;
 /// Default cap on tool input size.
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 1024 * 1024;
 /// Default cap on tool output size.
@@ -45,15 +53,21 @@ pub const DEFAULT_MAX_LOG_MESSAGE_BYTES: usize = 1024;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CallLimits {
-    /// Linear-memory cap in bytes; growing past it fails the call with
-    /// `memory-limit`.
+    /// Linear-memory cap in bytes, the total over every memory of the
+    /// call; creating or growing past it fails the call with `memory-limit`.
     pub memory_bytes: usize,
-    /// Table-elements cap.
+    /// Table-elements cap, the total over every table of the call
+    /// (`table-limit`).
     pub table_elements: usize,
-    /// Instances/tables/memories cap per store.
+    /// Instances cap per call.
     pub instances: usize,
-    /// Wall-clock timeout (epoch interruption); past it the call fails with
-    /// `timeout`.
+    /// Linear memories cap per call.
+    pub memories: usize,
+    /// Tables cap per call.
+    pub tables: usize,
+    /// Wall-clock timeout of the whole call — wasm and host calls (WASI
+    /// clock waits, fs) alike; past it the call fails with `timeout`. Capped
+    /// at [`MAX_CALL_TIMEOUT`].
     #[serde(with = "duration_ms")]
     pub timeout: Duration,
     /// Optional fuel (instruction budget); exhausting it fails the call with
@@ -81,6 +95,8 @@ impl Default for CallLimits {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             table_elements: DEFAULT_TABLE_ELEMENTS,
             instances: DEFAULT_INSTANCES,
+            memories: DEFAULT_MEMORIES,
+            tables: DEFAULT_TABLES,
             timeout: DEFAULT_TIMEOUT,
             fuel: None,
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,

@@ -222,6 +222,26 @@ impl Manifest {
                 "e.g. component = \"plugin.wasm\"",
             )
         })?;
+        let mut texts = vec![
+            ("name".to_owned(), &self.name),
+            ("description".to_owned(), &self.description),
+        ];
+        for (i, tool) in self.tools.iter().enumerate() {
+            texts.push((format!("tools[{i}].description"), &tool.description));
+        }
+        for (i, mount) in self.permissions.mounts.iter().enumerate() {
+            texts.push((format!("permissions.mounts[{i}].reason"), &mount.reason));
+        }
+        if let Some((field, _)) = texts.iter().find(|(_, text)| {
+            text.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+        }) {
+            return Err(invalid(
+                field.clone(),
+                "contains control characters (terminal escapes are refused)",
+                "remove them",
+            ));
+        }
         if self.description.len() > 4096 {
             return Err(invalid(
                 "description",
@@ -260,14 +280,14 @@ impl Manifest {
                     "say what the tool does",
                 ));
             }
-            if let Err(e) = jsonschema::validator_for(&tool.input_schema) {
+            if let Err(e) = compile_schema(&tool.input_schema) {
                 return Err(invalid(
                     field("input_schema"),
                     format!("not a valid JSON Schema: {e}"),
                     "e.g. input_schema = { type = \"object\" }",
                 ));
             }
-            if let Some(Err(e)) = tool.output_schema.as_ref().map(jsonschema::validator_for) {
+            if let Some(Err(e)) = tool.output_schema.as_ref().map(compile_schema) {
                 return Err(invalid(
                     field("output_schema"),
                     format!("not a valid JSON Schema: {e}"),
@@ -315,6 +335,18 @@ impl Manifest {
     pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
         self.tools.iter().find(|t| t.name == name)
     }
+}
+
+/// Compiles a tool schema the one way the host does, at validation and at
+/// load: `pattern`s use the linear-time `regex` engine, so a pattern that
+/// would need backtracking (look-around, back-references) is refused
+/// instead of letting an input stall validation; no remote `$ref` is
+/// fetched.
+pub(crate) fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(schema)
+        .map_err(|e| diag::bound(&e.to_string(), 200))
 }
 
 #[cfg(test)]
@@ -385,6 +417,28 @@ mounts = [{ name = "notes", ops = ["read"] }]
                 Err(ManifestError::Invalid { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("{field}: {other:?}"),
             }
+        }
+        // A pattern that needs backtracking is refused at validation.
+        let backtracking = GOOD.replace(
+            "path = { type = \"string\" }",
+            "path = { type = \"string\", pattern = \"^(?=(a+)+b)\" }",
+        );
+        match Manifest::parse(&backtracking) {
+            Err(ManifestError::Invalid { field, .. }) => assert_eq!(field, "tools[0].input_schema"),
+            other => panic!("{other:?}"),
+        }
+        let linear = GOOD.replace(
+            "path = { type = \"string\" }",
+            "path = { type = \"string\", pattern = \"^(a+)+$\" }",
+        );
+        let m = Manifest::parse(&linear).unwrap();
+        let v = compile_schema(&m.tools[0].input_schema).unwrap();
+        let evil = serde_json::json!({ "path": format!("{}!", "a".repeat(5000)) });
+        assert!(!v.is_valid(&evil));
+        let escape = GOOD.replace("name = \"Notes\"", "name = \"Notes\\u001b]0;pwned\\u0007\"");
+        match Manifest::parse(&escape) {
+            Err(ManifestError::Invalid { field, .. }) => assert_eq!(field, "name"),
+            other => panic!("{other:?}"),
         }
         let unknown = GOOD.replace("name = \"Notes\"", "name = \"Notes\"\nsurprise = true");
         let err = Manifest::parse(&unknown).unwrap_err();

@@ -10,7 +10,8 @@
 //! 3. the input must fit its bound (`input-too-large`), parse as JSON and
 //!    match the tool's input schema (`invalid-input`) — before any plugin
 //!    code runs;
-//! 4. the component runs once on a fresh store (`runtime/component.rs`);
+//! 4. the component runs once on a fresh store (`runtime/component.rs`),
+//!    under the call's [`CallControl`] (deadline, cancellation);
 //! 5. the output must fit its bound (`output-too-large`), parse strictly as
 //!    JSON (`output-not-json`) and match the output schema when the
 //!    manifest declares one (`output-invalid`).
@@ -27,11 +28,12 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::abi::inspect::ComponentInfo;
+use crate::deadline::CallControl;
 use crate::diag;
 use crate::error::ErrorCode;
 use crate::grant::GrantSet;
 use crate::identity::{PluginIdentity, PluginPin};
-use crate::limits::CallLimits;
+use crate::limits::{CallLimits, MAX_CALL_TIMEOUT};
 use crate::manifest::{Manifest, ToolSpec};
 use crate::names::PluginName;
 use crate::package::Package;
@@ -78,8 +80,7 @@ impl std::fmt::Debug for Plugin {
 }
 
 fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, LoadError> {
-    jsonschema::validator_for(schema)
-        .map_err(|e| LoadError::Schema(diag::bound(&e.to_string(), 200)))
+    crate::manifest::compile_schema(schema).map_err(LoadError::Schema)
 }
 
 impl Plugin {
@@ -195,7 +196,10 @@ impl Plugin {
     }
 
     /// [`Plugin::call_blocking`] on a tokio blocking thread, so many calls
-    /// run concurrently without stalling the async runtime.
+    /// run concurrently without stalling the async runtime. Dropping the
+    /// returned future (a client that went away) cancels the call: it ends
+    /// within one epoch tick, and any WASI wait or fs call in progress
+    /// returns at once.
     pub async fn call(
         &self,
         grants: Arc<GrantSet>,
@@ -203,11 +207,13 @@ impl Plugin {
         input: &str,
         limits: CallLimits,
     ) -> CallOutcome {
+        let control = CallControl::new(effective_timeout(&limits));
+        let cancel_on_drop = control.cancel_on_drop();
         let this = self.clone();
         let (tool, input) = (tool.to_owned(), input.to_owned());
         let started = Instant::now();
-        match tokio::task::spawn_blocking(move || {
-            this.call_blocking(grants, &tool, &input, &limits)
+        let outcome = match tokio::task::spawn_blocking(move || {
+            this.call_controlled(grants, &tool, &input, &limits, &control)
         })
         .await
         {
@@ -216,7 +222,9 @@ impl Plugin {
                 CallError::Internal(format!("call thread failed: {join}")),
                 started,
             ),
-        }
+        };
+        cancel_on_drop.disarm();
+        outcome
     }
 
     /// Calls `tool` with `input` (JSON text) on the current thread, with
@@ -228,6 +236,20 @@ impl Plugin {
         input: &str,
         limits: &CallLimits,
     ) -> CallOutcome {
+        let control = CallControl::new(effective_timeout(limits));
+        self.call_controlled(grants, tool, input, limits, &control)
+    }
+
+    /// [`Plugin::call_blocking`] under an explicit [`CallControl`], which
+    /// the caller may cancel from another thread.
+    pub fn call_controlled(
+        &self,
+        grants: Arc<GrantSet>,
+        tool: &str,
+        input: &str,
+        limits: &CallLimits,
+        control: &CallControl,
+    ) -> CallOutcome {
         let started = Instant::now();
         let entry = match self.admit(&grants, tool, input, limits) {
             Ok(entry) => entry,
@@ -236,7 +258,7 @@ impl Plugin {
         let outcome = self
             .inner
             .component
-            .call_blocking(&self.inner.identity, grants, tool, input, limits)
+            .call_blocking(&self.inner.identity, grants, tool, input, limits, control)
             .and_then(|raw| check_output(&raw, entry.and_then(|t| t.output.as_ref()), limits));
         if let Err(err) = &outcome.result {
             tracing::info!(target: "yoi_plugin_host::runtime", plugin = %self.inner.identity, tool = %diag::bound(tool, 64), code = err.code(), "tool call failed");
@@ -285,6 +307,12 @@ impl Plugin {
         tracing::info!(target: "yoi_plugin_host::runtime", plugin = %self.inner.identity, tool = %diag::bound(tool, 64), code = error.code(), "tool call refused");
         CallOutcome::refused(error, started)
     }
+}
+
+/// The call's timeout, capped at [`MAX_CALL_TIMEOUT`] whatever a caller
+/// asked for.
+fn effective_timeout(limits: &CallLimits) -> std::time::Duration {
+    limits.timeout.min(MAX_CALL_TIMEOUT)
 }
 
 /// Step 5: bound, strict parse, output schema.

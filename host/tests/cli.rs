@@ -89,6 +89,47 @@ fn new_build_check_pack_install_run() {
         work,
     ));
     assert_eq!(greeted["ok"]["greeting"], "Hello, yoi!");
+    // Inputs above the argv limit come from a file or stdin.
+    let long_name = "n".repeat(200 * 1024);
+    let input_file = work.join("input.json");
+    std::fs::write(&input_file, format!(r#"{{"name":"{long_name}"}}"#)).unwrap();
+    let from_file = json_ok(cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "user:word-count",
+            "greet",
+            "--input-file",
+            input_file.to_str().unwrap(),
+        ],
+        work,
+    ));
+    assert_eq!(from_file["ok"]["greeting"], format!("Hello, {long_name}!"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yoi-plugin"))
+        .arg("--store")
+        .arg(&store)
+        .args([
+            "--json",
+            "run",
+            "user:word-count",
+            "greet",
+            "--input-file",
+            "-",
+        ])
+        .current_dir(work)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(br#"{"name":"stdin"}"#).unwrap();
+    }
+    let from_stdin = json_ok(child.wait_with_output().unwrap());
+    assert_eq!(from_stdin["ok"]["greeting"], "Hello, stdin!");
     let counted = json_ok(cli(
         &store,
         &[
@@ -219,4 +260,48 @@ fn usage_errors_name_the_fix() {
     );
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing-manifest"));
+}
+
+/// Usage errors are typed and name what is wrong, before anything loads.
+#[test]
+fn misleading_inputs_get_precise_errors() {
+    let temp = tempfile::tempdir().unwrap();
+    let (store, work) = (temp.path().join("store"), temp.path());
+    let code = |out: Output| -> (Option<i32>, String) {
+        let v: Value = serde_json::from_slice(&out.stdout).expect("--json error");
+        (
+            out.status.code(),
+            v["error"]["code"].as_str().unwrap().to_owned(),
+        )
+    };
+    // A .wasm path that does not exist is not-found, not invalid-id.
+    let missing = cli(&store, &["--json", "run", "missing.wasm", "greet"], work);
+    assert_eq!(code(missing), (Some(6), "not-found".to_owned()));
+    // An absurd timeout is refused instead of spinning a core.
+    let huge = cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "x.wasm",
+            "t",
+            "--timeout-ms",
+            "18446744073709551615",
+        ],
+        work,
+    );
+    assert_eq!(code(huge), (Some(2), "invalid-timeout".to_owned()));
+    // A grant that cannot be opened is an error, not a silently dropped section.
+    let bad_grant = cli(
+        &store,
+        &[
+            "--json",
+            "show",
+            "user:x",
+            "--grant",
+            "m=/nonexistent/yoi:read",
+        ],
+        work,
+    );
+    assert_eq!(code(bad_grant), (Some(4), "invalid-grant".to_owned()));
 }

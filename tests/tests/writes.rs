@@ -227,3 +227,53 @@ fn killed_writers_leave_old_or_new_content_never_a_torn_file() {
         .collect();
     assert_eq!(names, ["target.bin"]);
 }
+
+/// Compare-and-swap hashes the current file on the host: the hash is
+/// bounded (files above the write bound fail fast) and charged to the read
+/// budget, so it cannot outrun the call's budget or deadline.
+#[test]
+fn compare_and_swap_hashing_is_bounded() {
+    use yoi_plugin_host::FsContext;
+    use yoi_plugin_host::fs::WriteOptions;
+    use yoi_plugin_host::limits::InvocationBudget;
+    use yoi_plugin_host::{GrantSet, LockRegistry, PluginIdentity};
+
+    let sb = Sandbox::new();
+    // A 1 GiB sparse file: hashing it whole took 8.5 s before.
+    let big = std::fs::File::create(sb.mount.join("big.bin")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    sb.file("mid.bin", &"m".repeat(3 << 20));
+    let identity = PluginIdentity::component("cas".parse().unwrap(), b"");
+    let grants = Arc::new(
+        GrantSet::open(identity, &[GrantSpec::new("m", &sb.mount, &[Read, Write])]).unwrap(),
+    );
+    let cas = WriteOptions {
+        expected_digest: Some(content_digest(b"anything")),
+        ..WriteOptions::default()
+    };
+    let mut fs = FsContext::new(
+        grants.clone(),
+        Arc::new(LockRegistry::new()),
+        InvocationBudget::default(),
+    );
+    let started = std::time::Instant::now();
+    let err = fs.write("m/big.bin", b"new", &cas).unwrap_err();
+    assert_eq!(err.code.as_str(), "too-large");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // A 3 MiB file under a 1 MiB read budget: the hash runs out of budget.
+    let mut fs = FsContext::new(
+        grants,
+        Arc::new(LockRegistry::new()),
+        InvocationBudget::new(1 << 20, 64 << 20, 100),
+    );
+    let err = fs.write("m/mid.bin", b"new", &cas).unwrap_err();
+    assert_eq!(err.code.as_str(), "limit-exceeded");
+    assert_eq!(
+        std::fs::metadata(sb.mount.join("mid.bin")).unwrap().len(),
+        3 << 20
+    );
+}

@@ -285,6 +285,41 @@ fn panic(_: Empty) -> Result<Empty, ToolError> {
     panic!("hostile plugin: deliberate panic");
 }
 
+/// Input of `sleep`.
+#[derive(Deserialize)]
+struct SleepIn {
+    ms: u64,
+}
+
+/// Sleeps in the host (WASI monotonic-clock subscribe + poll), not in wasm.
+fn sleep(input: SleepIn) -> Result<Empty, ToolError> {
+    std::thread::sleep(std::time::Duration::from_millis(input.ms));
+    Ok(Empty)
+}
+
+/// Unbounded recursion: exhausts the wasm call stack.
+fn recurse(_: Empty) -> Result<Empty, ToolError> {
+    #[allow(unconditional_recursion)] // the point: exhaust the stack
+    fn deeper(n: u64) -> u64 {
+        black_box(deeper(black_box(n + 1)) + 1)
+    }
+    black_box(deeper(0));
+    Ok(Empty)
+}
+
+/// Output JSON text with a lone surrogate escape (valid UTF-8, invalid JSON
+/// text for any strict parser).
+fn lone_surrogate(_: &str) -> Result<String, ToolError> {
+    Ok(r#"{"text":"\ud800"}"#.to_owned())
+}
+
+/// A tool error of `bytes` bytes, with terminal escapes in it.
+fn error_bomb(input: BytesIn) -> Result<Empty, ToolError> {
+    let mut message = String::from("\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    message.push_str(&"e".repeat(size(input.bytes)?));
+    Err(ToolError::failed(message))
+}
+
 struct Hostile;
 
 impl Plugin for Hostile {
@@ -300,6 +335,10 @@ impl Plugin for Hostile {
             .tool("log_bomb", log_bomb)
             .tool("env", env)
             .tool("panic", panic)
+            .tool("sleep", sleep)
+            .tool("recurse", recurse)
+            .raw_tool("lone_surrogate", lone_surrogate)
+            .tool("error_bomb", error_bomb)
     }
 }
 
@@ -315,6 +354,10 @@ export_plugin!(
         "stdout_bomb",
         "log_bomb",
         "env",
-        "panic"
+        "panic",
+        "sleep",
+        "recurse",
+        "lone_surrogate",
+        "error_bomb"
     ]
 );

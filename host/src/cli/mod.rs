@@ -10,6 +10,7 @@ mod package_cmds;
 mod run;
 mod serve;
 mod starter;
+mod term;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,12 +91,15 @@ enum Command {
         target: String,
         /// Tool name.
         tool: String,
-        /// Tool input (JSON).
-        #[arg(long, default_value = "{}")]
-        input: String,
+        /// Tool input (JSON; default `{}`).
+        #[arg(long, conflicts_with = "input_file")]
+        input: Option<String>,
+        /// Read the tool input (JSON) from a file, or from stdin with `-`.
+        #[arg(long, value_name = "FILE")]
+        input_file: Option<PathBuf>,
         #[command(flatten)]
         grants: args::GrantArgs,
-        /// Wall-clock timeout in milliseconds.
+        /// Wall-clock timeout in milliseconds (at most 600000).
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
         /// Compile cache directory (default: <store>/.cache).
@@ -162,7 +166,7 @@ impl Out {
         if self.json {
             println!("{value}");
         } else {
-            let text = human();
+            let text = term::printable(&human());
             if !text.is_empty() {
                 println!("{text}");
             }
@@ -188,11 +192,14 @@ fn default_store() -> PathBuf {
 
 /// Runs the command line.
 pub fn main() -> ExitCode {
+    use std::io::IsTerminal;
+    let filter = term::log_filter(std::env::var("YOI_LOG").ok().as_deref());
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("YOI_LOG")
+            tracing_subscriber::EnvFilter::try_new(filter)
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -213,21 +220,24 @@ pub fn main() -> ExitCode {
             target,
             tool,
             input,
+            input_file,
             grants,
             timeout_ms,
             cache_dir,
-        } => run::run(
-            out,
-            &store,
-            run::RunArgs {
-                target,
-                tool,
-                input,
-                grants,
-                timeout: std::time::Duration::from_millis(timeout_ms),
-                cache_dir,
-            },
-        ),
+        } => run::input_text(input, input_file.as_deref()).and_then(|input| {
+            run::run(
+                out,
+                &store,
+                run::RunArgs {
+                    target,
+                    tool,
+                    input,
+                    grants,
+                    timeout: run::timeout(timeout_ms)?,
+                    cache_dir,
+                },
+            )
+        }),
         Command::Remove { id } => package_cmds::remove(out, &store, &id),
         Command::Serve(args) => serve::serve(out, &store, args),
         Command::Bundle(cmd) => bundle_cmds::run(out, &store, cmd),
@@ -241,7 +251,11 @@ pub fn main() -> ExitCode {
                     json!({ "error": { "code": f.code, "message": f.message } })
                 );
             } else {
-                eprintln!("error [{}]: {}", f.code, f.message);
+                eprintln!(
+                    "error [{}]: {}",
+                    term::printable(&f.code),
+                    term::printable(&f.message)
+                );
             }
             ExitCode::from(f.exit as u8)
         }

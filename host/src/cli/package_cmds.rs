@@ -203,6 +203,11 @@ pub fn list(out: Out, store_dir: &Path) -> Result<(), Failure> {
 
 pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Result<(), Failure> {
     let specs = grants.specs()?;
+    // A grant that cannot be opened is an error, not a silently empty view.
+    for spec in &specs {
+        spec.open()
+            .map_err(|e| Failure::new(Exit::Grant, "invalid-grant", e))?;
+    }
     if target.ends_with(".wasm") && Path::new(target).is_file() {
         return show_component(out, Path::new(target));
     }

@@ -23,19 +23,24 @@ pub struct RunArgs {
 }
 
 fn is_component_path(target: &str) -> bool {
-    target.ends_with(".wasm") && Path::new(target).is_file()
+    target.ends_with(".wasm")
 }
 
 /// Loads the target: an installed id (through the store, re-verified) or a
 /// bare `.wasm` component (identity = its file stem + SHA-256).
 pub fn load_target(host: &PluginHost, store_dir: &Path, target: &str) -> Result<Plugin, Failure> {
     if is_component_path(target) {
-        let bytes = std::fs::read(target).map_err(|e| {
-            Failure::new(
+        let bytes = std::fs::read(target).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Failure::new(
+                Exit::NotFound,
+                "not-found",
+                "no component file at that path",
+            ),
+            kind => Failure::new(
                 Exit::Io,
                 "io",
-                format!("cannot read the component ({})", e.kind()),
-            )
+                format!("cannot read the component ({kind})"),
+            ),
         })?;
         let stem = Path::new(target)
             .file_stem()
@@ -61,6 +66,50 @@ pub fn load_target(host: &PluginHost, store_dir: &Path, target: &str) -> Result<
     store
         .load_installed(host, &id)
         .map_err(crate::cli::package_cmds::store_failure)
+}
+
+/// The tool input: `--input`, `--input-file FILE`, `--input-file -`
+/// (stdin), or `{}`; bounded by the host's input limit.
+pub fn input_text(input: Option<String>, file: Option<&Path>) -> Result<String, Failure> {
+    use std::io::Read;
+    let limit = crate::limits::DEFAULT_MAX_INPUT_BYTES as u64;
+    let Some(file) = file else {
+        return Ok(input.unwrap_or_else(|| "{}".to_owned()));
+    };
+    let mut text = String::new();
+    let read = if file == Path::new("-") {
+        std::io::stdin().take(limit + 1).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            "io",
+            format!("cannot read the input ({})", e.kind()),
+        )
+    })?;
+    if text.len() as u64 > limit {
+        return Err(Failure::new(
+            Exit::Usage,
+            "input-too-large",
+            format!("the input is above the {limit}-byte bound"),
+        ));
+    }
+    Ok(text)
+}
+
+/// `--timeout-ms`, refused above [`crate::limits::MAX_CALL_TIMEOUT`].
+pub fn timeout(ms: u64) -> Result<Duration, Failure> {
+    let max = crate::limits::MAX_CALL_TIMEOUT;
+    if ms == 0 || u128::from(ms) > max.as_millis() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "invalid-timeout",
+            format!("--timeout-ms must be 1..={}", max.as_millis()),
+        ));
+    }
+    Ok(Duration::from_millis(ms))
 }
 
 pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
@@ -92,7 +141,11 @@ pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
     let outcome = plugin.call_blocking(Arc::new(grants), &args.tool, &args.input, &limits);
     if !out.json() {
         for record in &outcome.logs {
-            eprintln!("[plugin {:?}] {}", record.level, record.message);
+            eprintln!(
+                "[plugin {:?}] {}",
+                record.level,
+                crate::cli::term::printable(&record.message)
+            );
         }
     }
     let value = outcome

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use self::error::{FsError, FsErrorCode};
 use self::locks::LockRegistry;
 use self::path::{GuestPath, MAX_SEGMENT_BYTES, TEMP_PREFIX};
+use crate::deadline::CallControl;
 use crate::grant::{Grant, GrantSet, Operation};
 use crate::limits::{BudgetExhausted, InvocationBudget, MAX_PATH_BYTES};
 
@@ -120,16 +121,27 @@ pub struct FsContext {
     grants: Arc<GrantSet>,
     locks: Arc<LockRegistry>,
     budget: InvocationBudget,
+    control: CallControl,
 }
 
 impl FsContext {
-    /// A context acting with exactly `grants`.
+    /// A context acting with exactly `grants`, with no deadline (host
+    /// tools); a plugin call's context observes its call's
+    /// [`CallControl`] ([`FsContext::with_control`]).
     pub fn new(grants: Arc<GrantSet>, locks: Arc<LockRegistry>, budget: InvocationBudget) -> Self {
         FsContext {
             grants,
             locks,
             budget,
+            control: CallControl::new(std::time::Duration::MAX),
         }
+    }
+
+    /// The same context, refusing every operation once `control` has
+    /// expired (deadline or cancellation).
+    pub fn with_control(mut self, control: CallControl) -> Self {
+        self.control = control;
+        self
     }
 
     /// Reads up to `max_len` bytes at `offset` (capped by the mount's read
@@ -265,6 +277,7 @@ impl FsContext {
         options: &WriteOptions,
     ) -> Result<WriteOutput, FsError> {
         let locks = self.locks.clone();
+        let control = self.control.clone();
         self.run(Operation::Write, path, |ctx, grant, gp| {
             let bound = grant.bounds().write_bytes;
             if data.len() as u64 > u64::from(bound) {
@@ -278,7 +291,17 @@ impl FsContext {
                 ));
             }
             ctx.budget.take_write(data.len() as u64)?;
-            write::write_atomic(grant, &locks, gp, path, data, options)
+            let mut spend = |n: u64| -> Result<(), FsError> {
+                if control.expired().is_some() {
+                    return Err(time_over());
+                }
+                if n > ctx.budget.read_allowance() {
+                    return Err(BudgetExhausted::ReadBytes.into());
+                }
+                ctx.budget.spend_read(n);
+                Ok(())
+            };
+            write::write_atomic(grant, &locks, gp, path, data, options, &mut spend)
         })
     }
 
@@ -324,6 +347,10 @@ impl FsContext {
             .budget
             .take_call()
             .map_err(FsError::from)
+            .and_then(|()| match self.control.expired() {
+                Some(_) => Err(time_over()),
+                None => Ok(()),
+            })
             .and_then(|()| authorize(&grants, op, path))
             .and_then(|(grant, gp)| body(self, grant, &gp));
         let shown = match &result {
@@ -349,6 +376,15 @@ impl FsContext {
         }
         result
     }
+}
+
+/// The call's deadline passed or it was cancelled: no more fs work.
+fn time_over() -> FsError {
+    FsError::new(
+        FsErrorCode::LimitExceeded,
+        "the call's time is over (deadline or cancellation)",
+        None,
+    )
 }
 
 /// The grant check: parse, find the mount's grant, check the operation and

@@ -23,6 +23,10 @@ use crate::grant::Grant;
 /// The `expected_digest` value meaning "the target must not exist".
 pub const ABSENT: &str = "absent";
 
+/// Charges bytes the host reads on the guest's behalf (the compare-and-swap
+/// hash) to the invocation's read budget, and checks the call's deadline.
+pub(super) type Spend<'a> = &'a mut dyn FnMut(u64) -> Result<(), FsError>;
+
 pub(super) fn write_atomic(
     grant: &Grant,
     locks: &LockRegistry,
@@ -30,6 +34,7 @@ pub(super) fn write_atomic(
     guest: &str,
     data: &[u8],
     options: &WriteOptions,
+    spend: Spend<'_>,
 ) -> Result<WriteOutput, FsError> {
     let Some((parents, name)) = gp.split_last() else {
         return Err(FsError::new(
@@ -70,6 +75,7 @@ pub(super) fn write_atomic(
         Some(meta) => Some(meta.permissions()),
         None => None,
     };
+    let current_size = existing.as_ref().map_or(0, |m| m.len());
     match (options.mode, existing.is_some()) {
         (WriteMode::CreateNew, true) => {
             return Err(FsError::new(
@@ -99,7 +105,16 @@ pub(super) fn write_atomic(
             (ABSENT, false) => {}
             (ABSENT, true) | (_, false) => return Err(conflict()),
             (digest, true) => {
-                if current_digest(&dir, name, guest)? != digest {
+                // Fail fast: a file the guest could not have written whole
+                // is not hashed (the hash is bounded by the write bound).
+                if current_size > u64::from(grant.bounds().write_bytes) {
+                    return Err(FsError::new(
+                        FsErrorCode::TooLarge,
+                        "the current file is above the write bound; it cannot be compared",
+                        Some(guest),
+                    ));
+                }
+                if current_digest(&dir, name, guest, spend)? != digest {
                     return Err(conflict());
                 }
             }
@@ -159,11 +174,16 @@ fn commit(dir: &Dir, temp: &str, name: &str, mode: WriteMode) -> io::Result<()> 
     }
 }
 
-fn current_digest(dir: &Dir, name: &str, guest: &str) -> Result<String, FsError> {
-    let (mut file, _) = resolve::open_file(dir, name, guest)?;
+/// SHA-256 of the current content, each chunk charged through `spend`
+/// before it is read.
+fn current_digest(dir: &Dir, name: &str, guest: &str, spend: Spend<'_>) -> Result<String, FsError> {
+    const CHUNK: usize = 256 * 1024;
+    let (file, _) = resolve::open_file(dir, name, guest)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; CHUNK];
+    let mut file = file;
     loop {
+        spend(CHUNK as u64)?;
         let n = file
             .read(&mut buf)
             .map_err(|e| FsError::from_io(&e, guest))?;

@@ -10,18 +10,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, ResourceTable};
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::error::{CallError, LoadError};
 use super::limiter::{LimitHit, Limiter};
 use super::state::CallState;
-use super::{CacheOutcome, EPOCH_TICK, PluginHost, wasi};
+use super::{CacheOutcome, PluginHost, wasi};
 use crate::abi::inspect::{self, ComponentInfo};
 use crate::abi::{AbiPre, ToolError};
+use crate::deadline::{CallControl, Expiry};
 use crate::fs::FsContext;
 use crate::grant::GrantSet;
 use crate::identity::PluginIdentity;
-use crate::limits::CallLimits;
+use crate::limits::{CallLimits, MAX_TOOL_ERROR_BYTES};
 use crate::log::{LogRecord, LogSink};
 use crate::names::Digest;
 
@@ -145,6 +146,7 @@ impl LoadedComponent {
     /// Runs one call on a fresh store: `identity`'s `grants` as the fs
     /// authority, `limits` on everything. The caller (the plugin call path)
     /// has checked the tool, the input and the grants' identity.
+    #[allow(clippy::too_many_arguments)]
     pub fn call_blocking(
         &self,
         identity: &PluginIdentity,
@@ -152,14 +154,17 @@ impl LoadedComponent {
         tool: &str,
         input: &str,
         limits: &CallLimits,
+        control: &CallControl,
     ) -> CallOutcome<String> {
         let started = Instant::now();
         let host = &self.inner.host.inner;
         let (wasi, stdio) = wasi::context(limits.max_stdio_bytes);
         let state = CallState {
+            control: control.clone(),
             wasi,
             table: ResourceTable::new(),
-            fs: FsContext::new(grants, host.locks.clone(), limits.fs_budget.clone()),
+            fs: FsContext::new(grants, host.locks.clone(), limits.fs_budget.clone())
+                .with_control(control.clone()),
             log: LogSink::new(
                 identity.clone(),
                 limits.max_log_records,
@@ -188,13 +193,13 @@ impl LoadedComponent {
         limits: &CallLimits,
     ) -> Result<String, CallError> {
         store.limiter(|s| &mut s.limiter);
-        let ticks = limits
-            .timeout
-            .as_nanos()
-            .div_ceil(EPOCH_TICK.as_nanos())
-            .clamp(1, u128::from(u64::MAX)) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // Every epoch tick, the guest's wasm checks the call's control:
+        // the deadline and cancellation end the call within one tick.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|store| match store.data().control.expired() {
+            Some(_) => Err(Trap::Interrupt.into()),
+            None => Ok(UpdateDeadline::Continue(1)),
+        });
         if self.inner.host.inner.fuel {
             store
                 .set_fuel(limits.fuel.unwrap_or(u64::MAX))
@@ -202,12 +207,39 @@ impl LoadedComponent {
         }
         match self.inner.pre.call(store, tool, input) {
             Ok(Ok(output)) => Ok(output),
-            Ok(Err(ToolError::UnknownTool(m))) => Err(CallError::UnknownTool(m)),
-            Ok(Err(ToolError::InvalidInput(m))) => Err(CallError::InvalidInput(m)),
-            Ok(Err(ToolError::Failed(m))) => Err(CallError::ToolFailed(m)),
+            Ok(Err(ToolError::UnknownTool(m))) => Err(CallError::UnknownTool(guest_text(&m))),
+            Ok(Err(ToolError::InvalidInput(m))) => Err(CallError::InvalidInput(guest_text(&m))),
+            Ok(Err(ToolError::Failed(m))) => Err(CallError::ToolFailed(guest_text(&m))),
             Err(err) => Err(classify_trap(store, &err, limits)),
         }
     }
+}
+
+/// wasmtime refuses a store's N+1th instance, memory or table with an
+/// error (not a trap) whose text names the count (pinned wasmtime version;
+/// `tests/tests/limits.rs` checks each kind maps).
+fn count_limit(err: &wasmtime::Error) -> Option<CallError> {
+    let text = format!("{err:#}");
+    [
+        ("instance count too high", "instances"),
+        ("memory count too high", "memories"),
+        ("table count too high", "tables"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| text.contains(needle))
+    .map(|(_, what)| CallError::CountLimit(what))
+}
+
+/// A tool error's text as the guest wrote it: bounded like every other
+/// diagnostic ([`MAX_TOOL_ERROR_BYTES`]), control characters other than
+/// newlines replaced.
+fn guest_text(message: &str) -> String {
+    let cleaned: String = message
+        .chars()
+        .take(MAX_TOOL_ERROR_BYTES)
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect();
+    crate::diag::bound(&cleaned, MAX_TOOL_ERROR_BYTES)
 }
 
 /// Turns a wasmtime error into a typed call error. Trap messages are
@@ -217,15 +249,21 @@ fn classify_trap(
     err: &wasmtime::Error,
     limits: &CallLimits,
 ) -> CallError {
-    match store.data().limiter.hit {
+    let state = store.data();
+    match state.limiter.hit {
         Some(LimitHit::Memory) => return CallError::MemoryLimit(limits.memory_bytes),
         Some(LimitHit::Table) => return CallError::TableLimit,
         None => {}
     }
     match err.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::Timeout(limits.timeout),
+        Some(Trap::Interrupt) => match state.control.expired() {
+            Some(Expiry::Cancelled) => CallError::Cancelled,
+            _ => CallError::Timeout(limits.timeout),
+        },
+        Some(Trap::StackOverflow) => CallError::StackOverflow,
         Some(Trap::OutOfFuel) => CallError::FuelExhausted,
         Some(trap) => CallError::Trap(trap.to_string()),
-        None => CallError::Trap(crate::diag::bound(&err.to_string(), 200)),
+        None => count_limit(err)
+            .unwrap_or_else(|| CallError::Trap(crate::diag::bound(&err.to_string(), 200))),
     }
 }

@@ -68,12 +68,22 @@ pub enum CallError {
     /// The output does not match the tool's declared output schema.
     #[error("output does not match the tool's output schema: {0}")]
     OutputInvalid(String),
-    /// The call ran past its wall-clock timeout.
+    /// The call ran past its wall-clock timeout (wasm or host calls).
     #[error("the call timed out after {0:?}")]
     Timeout(Duration),
+    /// The call was cancelled (its caller went away).
+    #[error("the call was cancelled")]
+    Cancelled,
+    /// The guest exhausted its call stack (e.g. unbounded recursion).
+    #[error("the plugin exhausted its call stack")]
+    StackOverflow,
     /// The guest tried to grow memory past its limit.
     #[error("the call hit its memory limit of {0} bytes")]
     MemoryLimit(usize),
+    /// The component needs more instances, memories or tables than the
+    /// call allows (`CallLimits::{instances, memories, tables}`).
+    #[error("the call needs more {0} than its limit allows")]
+    CountLimit(&'static str),
     /// The guest tried to grow a table past its limit.
     #[error("the call hit its table limit")]
     TableLimit,
@@ -102,8 +112,11 @@ impl ErrorCode for CallError {
             CallError::OutputNotJson => "output-not-json",
             CallError::OutputInvalid(_) => "output-invalid",
             CallError::Timeout(_) => "timeout",
+            CallError::Cancelled => "cancelled",
+            CallError::StackOverflow => "stack-overflow",
             CallError::MemoryLimit(_) => "memory-limit",
             CallError::TableLimit => "table-limit",
+            CallError::CountLimit(_) => "count-limit",
             CallError::FuelExhausted => "fuel-exhausted",
             CallError::Trap(_) => "trap",
             CallError::GrantMismatch => "grant-mismatch",

@@ -7,12 +7,14 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limiter::Limiter;
 use crate::abi::HostViews;
+use crate::deadline::CallControl;
 use crate::fs::FsContext;
 use crate::log::LogSink;
 
 /// Store data of one call: small views, composed. The `fs` binding sees
 /// only `fs`, the `log` binding only `log`, WASI only `wasi` + `table`.
 pub(crate) struct CallState {
+    pub control: CallControl,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub fs: FsContext,

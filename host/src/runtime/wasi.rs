@@ -12,14 +12,27 @@
 //!
 //! The static check of the same rule is `abi/inspect.rs`
 //! ([`crate::abi::inspect::ALLOWED_WASI_INTERFACES`]).
+//!
+//! The one blocking host call in this subset is a wait on a clock
+//! (`monotonic-clock.subscribe-*` + `poll`). It is linked through
+//! [`DeadlineClockView`]: wasmtime-wasi's clock, except that every wait
+//! ends at the call's deadline or on its cancellation, whichever comes
+//! first ([`crate::deadline`]), so a sleeping guest cannot outlive its call.
 
-use wasmtime::component::{HasData, Linker, ResourceTable};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
-use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView, WasiClocksView as _};
+use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::p2::bindings::{cli, clocks, random, sync};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::{WasiCtx, WasiView};
+
+use super::state::CallState;
+use crate::deadline::CallControl;
 
 struct HasIo;
 
@@ -27,11 +40,89 @@ impl HasData for HasIo {
     type Data<'a> = &'a mut ResourceTable;
 }
 
+/// `HasData` view for `wasi:clocks/monotonic-clock`.
+struct DeadlineClock;
+
+impl HasData for DeadlineClock {
+    type Data<'a> = DeadlineClockView<'a>;
+}
+
+/// wasmtime-wasi's monotonic clock, with every wait bounded by the call's
+/// [`CallControl`].
+pub(crate) struct DeadlineClockView<'a> {
+    clocks: WasiClocksCtxView<'a>,
+    control: &'a CallControl,
+}
+
+fn deadline_clock(state: &mut CallState) -> DeadlineClockView<'_> {
+    DeadlineClockView {
+        clocks: WasiClocksCtxView {
+            ctx: state.wasi.clocks(),
+            table: &mut state.table,
+        },
+        control: &state.control,
+    }
+}
+
+impl DeadlineClockView<'_> {
+    fn wait(&mut self, duration: Duration) -> wasmtime::Result<Resource<DynPollable>> {
+        let now = Instant::now();
+        let until = now
+            .checked_add(duration)
+            .unwrap_or(now + Duration::from_secs(86_400));
+        let wait = self.clocks.table.push(ClockWait {
+            until,
+            control: self.control.clone(),
+        })?;
+        subscribe(self.clocks.table, wait)
+    }
+}
+
+impl monotonic_clock::Host for DeadlineClockView<'_> {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        monotonic_clock::Host::now(&mut self.clocks)
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
+        monotonic_clock::Host::resolution(&mut self.clocks)
+    }
+
+    fn subscribe_instant(
+        &mut self,
+        when: monotonic_clock::Instant,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let now = monotonic_clock::Host::now(&mut self.clocks)?;
+        self.wait(Duration::from_nanos(when.saturating_sub(now)))
+    }
+
+    fn subscribe_duration(
+        &mut self,
+        duration: monotonic_clock::Duration,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        self.wait(Duration::from_nanos(duration))
+    }
+}
+
+/// A clock wait that ends at `until`, the call's deadline, or on
+/// cancellation.
+struct ClockWait {
+    until: Instant,
+    control: CallControl,
+}
+
+#[async_trait::async_trait]
+impl Pollable for ClockWait {
+    async fn ready(&mut self) {
+        self.control.sleep_until(self.until).await;
+    }
+}
+
 /// Adds the authority-free WASI subset (and only it) to `linker`.
-pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    type T = CallState;
     let l = linker;
     clocks::wall_clock::add_to_linker::<T, WasiClocks>(l, T::clocks)?;
-    clocks::monotonic_clock::add_to_linker::<T, WasiClocks>(l, T::clocks)?;
+    monotonic_clock::add_to_linker::<T, DeadlineClock>(l, deadline_clock)?;
     random::random::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;
     random::insecure::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;
     random::insecure_seed::add_to_linker::<T, WasiRandom>(l, |t| t.ctx().ctx.random())?;

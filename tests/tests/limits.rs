@@ -1,0 +1,247 @@
+//! Limits cover every path: a deadline covers host calls (WASI clock waits),
+//! cancellation stops a call, memory and table caps are totals over all of
+//! a call's memories and tables (hand-written multi-memory components),
+//! stack overflows, oversize tool errors and invalid JSON are typed.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use yoi_e2e_tests::*;
+use yoi_plugin_host::deadline::CallControl;
+use yoi_plugin_host::{CallError, CallLimits, Plugin, PluginName};
+
+fn limits(timeout_ms: u64) -> CallLimits {
+    CallLimits {
+        timeout: Duration::from_millis(timeout_ms),
+        ..CallLimits::default()
+    }
+}
+
+#[test]
+fn the_deadline_covers_host_sleeps() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let started = Instant::now();
+    let outcome =
+        hostile.call_blocking(g, "sleep", &json!({"ms": 15_000}).to_string(), &limits(300));
+    assert_eq!(
+        outcome.result.unwrap_err(),
+        CallError::Timeout(Duration::from_millis(300))
+    );
+    // Without the deadline-aware clock the guest slept the full 15 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_cancelled_call_stops_in_a_host_sleep_and_in_wasm() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    for (tool, input) in [("sleep", json!({"ms": 60_000})), ("spin", json!({}))] {
+        let control = CallControl::new(Duration::from_secs(60));
+        let canceller = {
+            let control = control.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                control.cancel();
+            })
+        };
+        let started = Instant::now();
+        let outcome = hostile.call_controlled(
+            g.clone(),
+            tool,
+            &input.to_string(),
+            &limits(60_000),
+            &control,
+        );
+        canceller.join().unwrap();
+        assert_eq!(outcome.result.unwrap_err(), CallError::Cancelled, "{tool}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{tool}");
+    }
+}
+
+/// Dropping the async call (a client that went away) cancels it: the
+/// blocking thread is free again long before the guest's 60 s sleep.
+#[test]
+fn dropping_the_async_call_cancels_it() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let gave_up = runtime.block_on(async {
+        tokio::time::timeout(
+            Duration::from_millis(300),
+            hostile.call(
+                g,
+                "sleep",
+                &json!({"ms": 60_000}).to_string(),
+                limits(60_000),
+            ),
+        )
+        .await
+    });
+    assert!(gave_up.is_err(), "the caller gave up");
+    // Dropping a runtime waits for its blocking threads: it returns at once
+    // only if the abandoned call was cancelled.
+    let started = Instant::now();
+    drop(runtime);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn absurd_timeouts_are_capped_and_do_not_overflow() {
+    let hello = load("hello");
+    let g = grants(&hello, &[]);
+    let limits = CallLimits {
+        timeout: Duration::MAX,
+        ..CallLimits::default()
+    };
+    let out = hello.call_blocking(g, "greet", &json!({"name": "max"}).to_string(), &limits);
+    assert_eq!(out.result.unwrap()["greeting"], "Hello, max!");
+}
+
+#[test]
+fn stack_overflow_is_typed() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let outcome = hostile.call_blocking(g, "recurse", "{}", &limits(10_000));
+    assert_eq!(outcome.result.unwrap_err(), CallError::StackOverflow);
+}
+
+#[test]
+fn tool_errors_are_bounded_and_carry_no_terminal_escapes() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let outcome = hostile.call_blocking(
+        g,
+        "error_bomb",
+        &json!({"bytes": 8 * 1024 * 1024}).to_string(),
+        &limits(10_000),
+    );
+    let err = outcome.result.unwrap_err();
+    assert_eq!(err.code(), "tool-failed");
+    let text = err.to_string();
+    assert!(text.len() <= 4096 + 64, "{} bytes", text.len());
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'));
+}
+
+#[test]
+fn lone_surrogates_are_not_json() {
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[]);
+    let outcome = hostile.call_blocking(g, "lone_surrogate", "{}", &limits(10_000));
+    assert_eq!(outcome.result.unwrap_err(), CallError::OutputNotJson);
+    let hello = load("hello");
+    let g = grants(&hello, &[]);
+    let outcome = hello.call_blocking(g, "greet", r#"{"name":"\ud800"}"#, &limits(10_000));
+    assert_eq!(outcome.result.unwrap_err().code(), "invalid-input");
+}
+
+/// A component written by hand: a core module (WAT) exporting the v1 tool
+/// interface, made a component by wit-component against `wit/v1`.
+fn component_from_core(core_wat: &str) -> Vec<u8> {
+    let mut module = wat::parse_str(core_wat).expect("core module");
+    let mut resolve = wit_parser::Resolve::default();
+    let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/v1");
+    let (package, _) = resolve.push_dir(&wit).expect("wit/v1");
+    let world = resolve.select_world(&[package], Some("plugin")).unwrap();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .expect("encode component")
+}
+
+/// A core module with the tool export and `extra` declarations.
+fn core_with(extra: &str) -> String {
+    format!(
+        r#"(module
+            (memory (export "memory") 1)
+            {extra}
+            (func (export "yoi:plugin/tool@1.0.0#call")
+                (param i32 i32 i32 i32) (result i32)
+                unreachable)
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+                i32.const 1024))"#
+    )
+}
+
+#[test]
+fn the_memory_cap_is_a_total_over_all_memories() {
+    // 12 memories of 62.5 MiB each: each fits the 64 MiB cap alone, all
+    // together would be 750 MiB.
+    let memories: String = (0..12).map(|i| format!("(memory $m{i} 1000)\n")).collect();
+    let bytes = component_from_core(&core_with(&memories));
+    let plugin = Plugin::from_component(host(), PluginName::parse("multi-memory").unwrap(), &bytes)
+        .expect("the component loads");
+    let g = grants(&plugin, &[]);
+    let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+    assert_eq!(
+        outcome.result.unwrap_err(),
+        CallError::MemoryLimit(CallLimits::default().memory_bytes)
+    );
+}
+
+#[test]
+fn the_table_cap_is_a_total_over_all_tables() {
+    let tables: String = (0..8)
+        .map(|i| format!("(table $t{i} 15000 funcref)\n"))
+        .collect();
+    let bytes = component_from_core(&core_with(&tables));
+    let plugin = Plugin::from_component(host(), PluginName::parse("multi-table").unwrap(), &bytes)
+        .expect("the component loads");
+    let g = grants(&plugin, &[]);
+    let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+    assert_eq!(outcome.result.unwrap_err(), CallError::TableLimit);
+    // One such table alone is within the cap: the module instantiates and
+    // reaches its (trapping) tool entry point.
+    let bytes = component_from_core(&core_with("(table $t 15000 funcref)"));
+    let plugin =
+        Plugin::from_component(host(), PluginName::parse("one-table").unwrap(), &bytes).unwrap();
+    let g = grants(&plugin, &[]);
+    let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+    assert_eq!(outcome.result.unwrap_err().code(), "trap");
+}
+
+#[test]
+fn too_many_memories_or_tables_is_a_typed_count_limit() {
+    // 31 memories (the reviewed 854-byte attack): above the count cap.
+    let memories: String = (0..31).map(|i| format!("(memory $m{i} 1)\n")).collect();
+    let tables: String = (0..80)
+        .map(|i| format!("(table $t{i} 1 funcref)\n"))
+        .collect();
+    for (extra, what) in [(memories, "memories"), (tables, "tables")] {
+        let bytes = component_from_core(&core_with(&extra));
+        let plugin =
+            Plugin::from_component(host(), PluginName::parse("counts").unwrap(), &bytes).unwrap();
+        let g = grants(&plugin, &[]);
+        let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+        assert_eq!(outcome.result.unwrap_err(), CallError::CountLimit(what));
+    }
+    // Raising the count cap lets the same component instantiate.
+    let few: String = (0..20).map(|i| format!("(memory $m{i} 1)\n")).collect();
+    let bytes = component_from_core(&core_with(&few));
+    let plugin =
+        Plugin::from_component(host(), PluginName::parse("counts").unwrap(), &bytes).unwrap();
+    let g = grants(&plugin, &[]);
+    let roomy = CallLimits {
+        memories: 32,
+        ..CallLimits::default()
+    };
+    let outcome = plugin.call_blocking(g, "x", "{}", &roomy);
+    assert_eq!(outcome.result.unwrap_err().code(), "trap");
+}
