@@ -49,6 +49,16 @@ pub fn write_file_with(path: &Path, bytes: &[u8], replace: Replace) -> std::io::
     sync_dir(dir)
 }
 
+/// Creates `dir` and its missing parents, each new one private to the host
+/// user (0700): stores and caches hold trusted host state.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Fsyncs the directory at `dir`, so a rename or create in it is durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()

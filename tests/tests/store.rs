@@ -244,3 +244,39 @@ fn enablement_pins_version_and_digest() {
         0
     );
 }
+
+/// The store lock has a timeout with a typed error, and the store's
+/// directories are private to the host user.
+#[test]
+fn a_held_store_lock_times_out_typed_and_directories_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (v1, v2) = two_versions();
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = PluginStore::open(store_dir.path()).unwrap();
+    for dir in ["packages", "plugins", ".staging"] {
+        let mode = std::fs::metadata(store_dir.path().join(dir))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{dir}");
+    }
+    let impatient = PluginStore::open(store_dir.path())
+        .unwrap()
+        .with_lock_timeout(Duration::from_millis(200));
+    let mut waited = None;
+    store
+        .install_with_hook(&v1, Source::User, &mut |step| {
+            if step == InstallStep::Staged {
+                // The first install holds the lock here.
+                let started = std::time::Instant::now();
+                let err = impatient.install(&v2, Source::User).unwrap_err();
+                waited = Some((err.code(), started.elapsed()));
+            }
+        })
+        .unwrap();
+    let (code, elapsed) = waited.expect("the hook ran");
+    assert_eq!(code, "store-busy");
+    assert!(elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(10));
+    // Once the lock is free the same store works.
+    impatient.install(&v2, Source::User).unwrap();
+}

@@ -117,7 +117,7 @@ async fn storage_failures_are_typed_and_never_leak_paths() {
         std::fs::write(entry.unwrap().path(), "{ not json").unwrap();
     }
     let err = rt.create_worker(journal(&env, 1)).await.unwrap_err();
-    assert_eq!(err.code.as_str(), "internal");
+    assert_eq!(err.code.as_str(), "integrity");
     // Make the store unusable: its directory becomes a file.
     std::fs::remove_dir_all(env.state.join("bundles")).unwrap();
     std::fs::write(env.state.join("bundles"), "not a directory").unwrap();

@@ -55,8 +55,12 @@ pub use store::{Availability, BundleStore, StoreError, StoreOutcome};
 
 use crate::grant::Operation;
 
-/// Largest bundle JSON text accepted, in bytes.
+/// Largest bundle, in bytes of its canonical form ([`canonical`]): the one
+/// size rule `seal`, `verify`, the store and the service all apply.
 pub const MAX_BUNDLE_JSON_BYTES: usize = 1024 * 1024;
+/// Largest bundle JSON *text* parsed (whitespace and key order are free, so
+/// text may be larger than the canonical form; this only bounds parsing).
+pub const MAX_BUNDLE_TEXT_BYTES: usize = 4 * MAX_BUNDLE_JSON_BYTES;
 /// Most profiles in one bundle.
 pub const MAX_PROFILES: usize = 64;
 /// Most declarations in one bundle.
@@ -287,9 +291,17 @@ impl ConfigBundle {
         self
     }
 
-    /// Checks every field rule (no digest check): use before sealing.
+    /// Checks every field rule and the size rule (no digest check): use
+    /// before sealing.
     pub fn validate_content(&self) -> Result<(), BundleError> {
-        validate::content(self)
+        validate::content(self)?;
+        if canonical::canonical_bytes(self).len() > MAX_BUNDLE_JSON_BYTES {
+            return Err(BundleError::TooLarge {
+                field: "bundle (canonical form)".to_owned(),
+                max: MAX_BUNDLE_JSON_BYTES,
+            });
+        }
+        Ok(())
     }
 
     /// Checks every field rule and that `digest` matches the content.
@@ -308,12 +320,13 @@ impl ConfigBundle {
 
     /// Parses bundle JSON without validating it (a draft may be unsealed).
     /// Unknown fields, wrong types and texts above
-    /// [`MAX_BUNDLE_JSON_BYTES`] are refused.
+    /// [`MAX_BUNDLE_TEXT_BYTES`] are refused; the size rule itself is on
+    /// the canonical form ([`ConfigBundle::validate_content`]).
     pub fn parse_draft(text: &str) -> Result<ConfigBundle, BundleError> {
-        if text.len() > MAX_BUNDLE_JSON_BYTES {
+        if text.len() > MAX_BUNDLE_TEXT_BYTES {
             return Err(BundleError::TooLarge {
-                field: "bundle JSON".to_owned(),
-                max: MAX_BUNDLE_JSON_BYTES,
+                field: "bundle JSON text".to_owned(),
+                max: MAX_BUNDLE_TEXT_BYTES,
             });
         }
         serde_json::from_str(text).map_err(|e| BundleError::malformed(&e.to_string()))

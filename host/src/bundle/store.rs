@@ -93,6 +93,10 @@ impl crate::error::ErrorCode for StoreError {
     }
 }
 
+/// Largest stored bundle file read back: the canonical bound plus room for
+/// the digest member (and a pretty-printed file of an older store).
+const MAX_STORED_BYTES: u64 = 2 * MAX_BUNDLE_JSON_BYTES as u64;
+
 fn io_err(op: &'static str) -> impl Fn(io::Error) -> StoreError {
     move |e| StoreError::Io { op, kind: e.kind() }
 }
@@ -177,17 +181,13 @@ impl BundleStore {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err("create")(e)),
         }
-        let mut bytes = serde_json::to_vec_pretty(bundle).map_err(|_| StoreError::Io {
+        // Compact JSON: at most the canonical form (bounded by `validate`)
+        // plus the digest member, so it always fits the read bound.
+        let mut bytes = serde_json::to_vec(bundle).map_err(|_| StoreError::Io {
             op: "encode",
             kind: io::ErrorKind::InvalidData,
         })?;
         bytes.push(b'\n');
-        if bytes.len() > MAX_BUNDLE_JSON_BYTES {
-            return Err(StoreError::Invalid(BundleError::TooLarge {
-                field: "bundle JSON".to_owned(),
-                max: MAX_BUNDLE_JSON_BYTES,
-            }));
-        }
         let target = self.file_path(id, digest);
         let write = |replace| durable::write_file_with(&target, &bytes, replace);
         let outcome = if replace {
@@ -323,7 +323,7 @@ impl BundleStore {
         if !meta.is_file() {
             return Err(corrupt("not a regular file"));
         }
-        if meta.len() > MAX_BUNDLE_JSON_BYTES as u64 {
+        if meta.len() > MAX_STORED_BYTES {
             return Err(corrupt("larger than the bundle size bound"));
         }
         let file = match fs::File::open(&path) {
@@ -334,7 +334,7 @@ impl BundleStore {
             Err(e) => return Err(io_err("read")(e)),
         };
         let mut bytes = Vec::new();
-        file.take(MAX_BUNDLE_JSON_BYTES as u64 + 1)
+        file.take(MAX_STORED_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(io_err("read"))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8"))?;

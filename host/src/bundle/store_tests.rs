@@ -81,7 +81,7 @@ fn put_refuses_invalid_bundles_and_refs() {
 }
 
 #[test]
-fn put_refuses_bundles_above_the_size_bound() {
+fn bundles_within_the_canonical_bound_are_stored_whatever_their_text_size() {
     let (_dir, store) = store();
     let mut b = sample();
     let plugin = b.profiles["notes"].plugins[0].clone();
@@ -102,9 +102,12 @@ fn put_refuses_bundles_above_the_size_bound() {
     b.profiles.remove("empty");
     b.profiles.remove("notes");
     let b = b.seal();
+    // 4096 enablements: the store once refused this valid bundle for the
+    // size of its pretty-printed form; with one rule (the canonical form)
+    // what validates is stored and read back.
     assert_eq!(b.validate(), Ok(()));
-    assert_eq!(store.put(&b).unwrap_err().code(), "bundle-too-large");
-    assert!(store.list().unwrap().is_empty());
+    assert_eq!(store.put(&b).unwrap(), StoreOutcome::Stored);
+    assert_eq!(store.get(&b.bundle_ref()).unwrap(), b);
 }
 
 #[test]
@@ -306,4 +309,59 @@ fn errors_never_contain_the_store_path() {
         assert!(text.len() < 512, "{text}");
     }
     assert!(!format!("{store:?}").contains(&tmp_str));
+}
+
+/// A bundle of `profiles` profiles of 64 plugins × 32 grants × 8 short
+/// patterns each.
+fn big_bundle(profiles: usize) -> ConfigBundle {
+    use crate::grant::Operation;
+    let mut b = sample();
+    let template = b.profiles["notes"].plugins[0].clone();
+    let plugins: Vec<_> = (0..64)
+        .map(|i| {
+            let mut p = template.clone();
+            p.id = format!("user:p{i}");
+            p.grants = (0..32)
+                .map(|g| {
+                    let mut r =
+                        crate::bundle::GrantRequest::new(&format!("m{g}"), &[Operation::Read]);
+                    r.include = (0..8).map(|k| format!("d{k}/sub-{g}/**")).collect();
+                    r
+                })
+                .collect();
+            p
+        })
+        .collect();
+    for i in 0..profiles {
+        let profile = crate::bundle::Profile {
+            plugins: plugins.clone(),
+            ..Default::default()
+        };
+        b.profiles.insert(format!("big{i}"), profile);
+    }
+    b.seal()
+}
+
+/// One size rule, on the canonical form: a bundle whose canonical form fits
+/// is sealed, verified, stored and read back even when its pretty-printed
+/// text would not fit; one whose canonical form does not fit is refused
+/// everywhere with the same code.
+#[test]
+fn one_size_rule_on_the_canonical_form() {
+    let (_dir, store) = store();
+    let fits = big_bundle(2);
+    let canonical = crate::bundle::canonical::canonical_bytes(&fits).len();
+    let pretty = serde_json::to_vec_pretty(&fits).unwrap().len();
+    assert!(canonical <= MAX_BUNDLE_JSON_BYTES, "{canonical}");
+    assert!(pretty > MAX_BUNDLE_JSON_BYTES, "{pretty}");
+    assert_eq!(fits.validate(), Ok(()));
+    let text = serde_json::to_string_pretty(&fits).unwrap();
+    assert_eq!(ConfigBundle::from_json(&text).unwrap(), fits);
+    assert_eq!(store.put(&fits).unwrap(), StoreOutcome::Stored);
+    assert_eq!(store.get(&fits.bundle_ref()).unwrap(), fits);
+
+    let too_big = big_bundle(3);
+    assert!(crate::bundle::canonical::canonical_bytes(&too_big).len() > MAX_BUNDLE_JSON_BYTES);
+    assert_eq!(too_big.validate().unwrap_err().code(), "bundle-too-large");
+    assert_eq!(store.put(&too_big).unwrap_err().code(), "bundle-too-large");
 }

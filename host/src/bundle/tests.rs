@@ -147,7 +147,7 @@ fn unknown_fields_are_refused_everywhere() {
         assert_eq!(err.code(), "malformed-bundle", "{to}");
         assert!(!err.to_string().contains("/srv"), "{err}");
     }
-    let huge = " ".repeat(MAX_BUNDLE_JSON_BYTES + 1);
+    let huge = " ".repeat(MAX_BUNDLE_TEXT_BYTES + 1);
     assert_eq!(
         ConfigBundle::parse_draft(&huge).unwrap_err().code(),
         "bundle-too-large"

@@ -88,7 +88,7 @@ impl CompileCache {
         }
         let component = compile()?;
         if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::durable::create_private_dir(dir);
         }
         if let Err(err) = crate::durable::write_file(&path, &component.serialize()?) {
             tracing::warn!(target: "yoi_plugin_host::cache", kind = ?err.kind(), "could not store compiled component");

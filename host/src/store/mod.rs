@@ -30,6 +30,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -82,6 +83,9 @@ pub enum StoreError {
     /// The component could not be loaded.
     #[error("cannot load plugin: {0}")]
     Load(#[from] LoadError),
+    /// Another store operation held the lock past the lock timeout.
+    #[error("the plugin store is busy (another install or removal holds its lock); try again")]
+    Busy,
     /// A pointer file is corrupt.
     #[error("store metadata for '{0}' is corrupt")]
     Corrupt(String),
@@ -100,6 +104,7 @@ impl ErrorCode for StoreError {
             StoreError::Package(e) => e.code(),
             StoreError::Load(e) => e.code(),
             StoreError::Corrupt(_) => "corrupt",
+            StoreError::Busy => "store-busy",
         }
     }
 }
@@ -150,16 +155,32 @@ pub struct InstallOutcome {
 #[derive(Debug, Clone)]
 pub struct PluginStore {
     root: PathBuf,
+    lock_timeout: Duration,
 }
+
+/// How long a store operation waits for another one holding the lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl PluginStore {
     /// Opens (creating if needed) a store.
+    /// Opens (creating if needed, private to the host user: 0700) a store.
+    /// Operations wait at most [`DEFAULT_LOCK_TIMEOUT`] for the store lock.
     pub fn open(root: impl Into<PathBuf>) -> Result<PluginStore, StoreError> {
         let root = root.into();
         for dir in ["packages", "plugins", ".staging"] {
-            std::fs::create_dir_all(root.join(dir))?;
+            durable::create_private_dir(&root.join(dir))?;
         }
-        Ok(PluginStore { root })
+        Ok(PluginStore {
+            root,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        })
+    }
+
+    /// The same store, waiting at most `timeout` for its lock
+    /// (`store-busy` past it).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> PluginStore {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// Installs a validated package under `source`.
@@ -310,9 +331,17 @@ impl PluginStore {
             .truncate(false)
             .write(true)
             .open(self.root.join(".lock"))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(std::io::Error::from)?;
-        Ok(file)
+        let started = Instant::now();
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(file),
+                Err(rustix::io::Errno::WOULDBLOCK) if started.elapsed() < self.lock_timeout => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => return Err(StoreError::Busy),
+                Err(e) => return Err(std::io::Error::from(e).into()),
+            }
+        }
     }
 
     /// Removes leftovers of crashed installs. Only called with the store

@@ -155,6 +155,9 @@ pub enum RuntimeErrorCode {
     PayloadTooLarge,
     /// The remote runtime could not be reached or answered nonsense.
     Transport,
+    /// Runtime-side state failed an integrity check (a stored bundle
+    /// edited or corrupted on disk); the operator must repair or resync it.
+    Integrity,
     /// Runtime-side failure (storage, engine).
     Internal,
 }
@@ -177,6 +180,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Unauthorized => "unauthorized",
             RuntimeErrorCode::PayloadTooLarge => "payload-too-large",
             RuntimeErrorCode::Transport => "transport",
+            RuntimeErrorCode::Integrity => "integrity",
             RuntimeErrorCode::Internal => "internal",
         }
     }
@@ -198,7 +202,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Unauthorized => 401,
             RuntimeErrorCode::PayloadTooLarge => 413,
             RuntimeErrorCode::Transport => 502,
-            RuntimeErrorCode::Internal => 500,
+            RuntimeErrorCode::Integrity | RuntimeErrorCode::Internal => 500,
         }
     }
 }

@@ -57,7 +57,8 @@ pub(super) fn bundle_store_error(e: bundle::StoreError) -> RuntimeError {
         E::DigestMismatch { .. } | E::Invalid(bundle::BundleError::DigestMismatch { .. }) => {
             Code::DigestMismatch
         }
-        E::Io { .. } | E::Corrupt { .. } | E::NotADirectory => Code::Internal,
+        E::Corrupt { .. } => Code::Integrity,
+        E::Io { .. } | E::NotADirectory => Code::Internal,
         E::Invalid(_) => Code::InvalidBundle,
     };
     RuntimeError::new(code, e)
