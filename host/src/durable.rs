@@ -59,6 +59,56 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .create(dir)
 }
 
+/// What [`read_regular`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Regular {
+    /// Nothing at the path.
+    Missing,
+    /// A symlink, directory, FIFO or other non-regular file (not followed,
+    /// not read).
+    Special,
+    /// A regular file above the bound.
+    TooLarge,
+    /// The content of a regular file.
+    Bytes(Vec<u8>),
+}
+
+/// Reads a regular file of at most `max` bytes through one handle: opened
+/// without following a final symlink and without blocking on a FIFO, then
+/// checked with `fstat` on that same handle — no path-based
+/// `lstat`-then-`open` window.
+pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Regular> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Regular::Missing),
+        // ELOOP: the final component is a symlink.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Ok(Regular::Special);
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Regular::Special);
+    }
+    if meta.len() > max {
+        return Ok(Regular::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Regular::TooLarge);
+    }
+    Ok(Regular::Bytes(bytes))
+}
+
 /// Fsyncs the directory at `dir`, so a rename or create in it is durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
@@ -112,5 +162,35 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn read_regular_never_follows_or_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(
+            read_regular(&file, 5).unwrap(),
+            Regular::Bytes(b"12345".to_vec())
+        );
+        assert_eq!(read_regular(&file, 4).unwrap(), Regular::TooLarge);
+        assert_eq!(
+            read_regular(&dir.path().join("none"), 5).unwrap(),
+            Regular::Missing
+        );
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_regular(&link, 5).unwrap(), Regular::Special);
+        assert_eq!(read_regular(dir.path(), 5).unwrap(), Regular::Special);
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert_eq!(read_regular(&fifo, 5).unwrap(), Regular::Special);
     }
 }

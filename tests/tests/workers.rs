@@ -131,3 +131,33 @@ async fn storage_failures_are_typed_and_never_leak_paths() {
         );
     }
 }
+
+/// The number of workers is capped by the host policy (checked again under
+/// the lock, so concurrent creations never exceed it), and workers of one
+/// pinned plugin share one loaded plugin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_are_capped_by_the_policy() {
+    let mut env = RuntimeEnv::new();
+    env.policy.runtime.max_workers = Some(3);
+    let rt = Arc::new(env.open());
+    rt.store_bundle(env.bundle(1)).await.unwrap();
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let (rt, request) = (rt.clone(), journal(&env, 1));
+            tokio::spawn(async move { rt.create_worker(request).await })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(e.code.as_str(), "worker-limit"),
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(rt.list_workers().await.unwrap().len(), 3);
+    // Deleting one frees a place.
+    let first = rt.list_workers().await.unwrap()[0].id.clone();
+    rt.delete_worker(&first).await.unwrap();
+    rt.create_worker(journal(&env, 1)).await.unwrap();
+}

@@ -277,3 +277,33 @@ fn compare_and_swap_hashing_is_bounded() {
         3 << 20
     );
 }
+
+/// Temp files left by writers killed mid-write are swept by later writes in
+/// the same directory once no live writer can own them; fresh ones stay.
+#[test]
+fn stale_temp_files_are_swept_by_later_writes() {
+    let sb = Sandbox::new();
+    let old = sb.file("dir/.yoi-tmp-0123456789abcdef", "debris");
+    let fresh = sb.file("dir/.yoi-tmp-fedcba9876543210", "in flight");
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    let hostile = load("hostile");
+    let g = grants(&hostile, &[GrantSpec::new("m", &sb.mount, &[Read, Write])]);
+    probe(
+        &hostile,
+        &g,
+        json!({"op": "write", "path": "m/dir/doc.txt", "text": "hello"}),
+    )
+    .unwrap();
+    assert!(!old.exists(), "stale debris is swept");
+    assert!(fresh.exists(), "a possibly live writer's temp file stays");
+    assert_eq!(
+        std::fs::read_to_string(sb.mount.join("dir/doc.txt")).unwrap(),
+        "hello"
+    );
+}

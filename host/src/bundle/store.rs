@@ -20,9 +20,13 @@
 //! keep only their [`std::io::ErrorKind`], and a corrupt file is reported by
 //! id, digest prefix and reason.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::error::BundleError;
 use super::rules::is_identifier;
 use super::{BundleRef, BundleSummary, ConfigBundle, MAX_BUNDLE_JSON_BYTES};
-use crate::durable::{self, Replace};
+use crate::durable::{self, Regular, Replace};
 
 /// Why a store operation failed. No variant carries a filesystem path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +135,15 @@ pub enum Availability {
 #[derive(Clone)]
 pub struct BundleStore {
     root: PathBuf,
+    /// The summaries of the stored bundles, built by one scan at the first
+    /// listing and kept up to date by [`BundleStore::put`]: listing and
+    /// counting never re-read or re-hash the files. `get` always re-reads
+    /// and re-verifies the file it returns.
+    index: Arc<Mutex<Option<Index>>>,
 }
+
+/// Summaries by (id, digest).
+type Index = BTreeMap<(String, String), BundleSummary>;
 
 impl fmt::Debug for BundleStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,7 +170,10 @@ impl BundleStore {
         if !fs::metadata(&root).map_err(io_err("open"))?.is_dir() {
             return Err(StoreError::NotADirectory);
         }
-        Ok(BundleStore { root })
+        Ok(BundleStore {
+            root,
+            index: Arc::default(),
+        })
     }
 
     fn file_path(&self, id: &str, digest: &str) -> PathBuf {
@@ -210,6 +225,9 @@ impl BundleStore {
                 Err(e) => return Err(io_err("write")(e)),
             }
         };
+        if let Some(index) = self.index.lock().as_mut() {
+            index.insert((id.clone(), digest.clone()), bundle.summary());
+        }
         tracing::debug!(bundle = %bundle.bundle_ref(), revision = bundle.revision, "config bundle stored");
         Ok(outcome)
     }
@@ -252,6 +270,44 @@ impl BundleStore {
     /// digest. Corrupt files are skipped (and logged without paths); `get`
     /// on them reports [`StoreError::Corrupt`].
     pub fn list(&self) -> Result<Vec<BundleSummary>, StoreError> {
+        let mut out: Vec<BundleSummary> =
+            self.with_index(|index| index.values().cloned().collect())?;
+        out.sort_by(|a, b| (&a.id, a.revision, &a.digest).cmp(&(&b.id, b.revision, &b.digest)));
+        Ok(out)
+    }
+
+    /// How many sound bundles are stored (from the index).
+    pub fn count(&self) -> Result<usize, StoreError> {
+        self.with_index(|index| index.len())
+    }
+
+    /// Whether the store can serve: its directory is there. O(1).
+    pub fn ready(&self) -> Result<(), StoreError> {
+        match fs::metadata(&self.root) {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(_) => Err(StoreError::NotADirectory),
+            Err(e) => Err(io_err("open")(e)),
+        }
+    }
+
+    /// Runs `f` on the index, building it by one scan if needed.
+    fn with_index<T>(&self, f: impl FnOnce(&Index) -> T) -> Result<T, StoreError> {
+        // An unusable store is reported, not papered over by the index.
+        self.ready()?;
+        let mut index = self.index.lock();
+        if index.is_none() {
+            let scanned = self
+                .scan()?
+                .into_iter()
+                .map(|s| ((s.id.clone(), s.digest.clone()), s))
+                .collect();
+            *index = Some(scanned);
+        }
+        Ok(f(index.as_ref().expect("built above")))
+    }
+
+    /// Reads and verifies every stored file (the one full scan).
+    fn scan(&self) -> Result<Vec<BundleSummary>, StoreError> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.root).map_err(io_err("list"))? {
             let entry = entry.map_err(io_err("list"))?;
@@ -313,30 +369,12 @@ impl BundleStore {
             reason,
         };
         let path = self.file_path(id, digest);
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::Missing { id: id.to_owned() });
-            }
-            Err(e) => return Err(io_err("read")(e)),
+        let bytes = match durable::read_regular(&path, MAX_STORED_BYTES).map_err(io_err("read"))? {
+            Regular::Missing => return Err(StoreError::Missing { id: id.to_owned() }),
+            Regular::Special => return Err(corrupt("not a regular file")),
+            Regular::TooLarge => return Err(corrupt("larger than the bundle size bound")),
+            Regular::Bytes(bytes) => bytes,
         };
-        if !meta.is_file() {
-            return Err(corrupt("not a regular file"));
-        }
-        if meta.len() > MAX_STORED_BYTES {
-            return Err(corrupt("larger than the bundle size bound"));
-        }
-        let file = match fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::Missing { id: id.to_owned() });
-            }
-            Err(e) => return Err(io_err("read")(e)),
-        };
-        let mut bytes = Vec::new();
-        file.take(MAX_STORED_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io_err("read"))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8"))?;
         let bundle = ConfigBundle::parse_draft(text).map_err(|_| corrupt("not bundle JSON"))?;
         match bundle.validate() {

@@ -365,3 +365,34 @@ fn one_size_rule_on_the_canonical_form() {
     assert_eq!(too_big.validate().unwrap_err().code(), "bundle-too-large");
     assert_eq!(store.put(&too_big).unwrap_err().code(), "bundle-too-large");
 }
+
+/// Listing and counting come from the in-memory index (one scan at the
+/// first listing, then kept up to date by `put`): no request re-reads or
+/// re-hashes every stored file. `get` still re-verifies what it returns.
+#[test]
+fn listing_uses_the_index_and_get_reverifies() {
+    let (dir, store) = store();
+    let bundles: Vec<_> = (1..=5).map(|r| sample_with("team-a", r)).collect();
+    store.put(&bundles[0]).unwrap();
+    assert_eq!(store.count().unwrap(), 1, "first listing scans");
+    for b in &bundles[1..] {
+        store.put(b).unwrap();
+    }
+    assert_eq!(store.count().unwrap(), 5, "put keeps the index");
+    // Corrupt one file behind the store's back: listing does not re-hash
+    // (it still lists five), reading it reports the corruption.
+    let victim = dir
+        .path()
+        .join("bundles/team-a")
+        .join(format!("{}.json", bundles[2].digest));
+    std::fs::write(&victim, "{ not json").unwrap();
+    assert_eq!(store.list().unwrap().len(), 5);
+    assert_eq!(
+        store.get(&bundles[2].bundle_ref()).unwrap_err().code(),
+        "store-corrupt"
+    );
+    assert!(store.ready().is_ok());
+    // A fresh store (a restart) scans once and skips the corrupt file.
+    let reopened = BundleStore::open(dir.path().join("bundles")).unwrap();
+    assert_eq!(reopened.count().unwrap(), 4);
+}

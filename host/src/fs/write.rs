@@ -134,6 +134,7 @@ pub(super) fn write_atomic(
         });
     }
     crate::durable::sync_dir_handle(&dir).map_err(|e| FsError::from_io(&e, guest))?;
+    sweep_stale_temps(&dir);
     Ok(WriteOutput {
         size: data.len() as u64,
         digest: hex::encode(Sha256::digest(data)),
@@ -193,6 +194,40 @@ fn current_digest(dir: &Dir, name: &str, guest: &str, spend: Spend<'_>) -> Resul
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// A temp file older than this has no live writer: a write happens inside
+/// one call, and no call outlives [`crate::limits::MAX_CALL_TIMEOUT`].
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Most directory entries one sweep looks at (a sweep rides on a write and
+/// must stay cheap; debris in larger directories goes over later writes).
+const SWEEP_SCAN_LIMIT: usize = 1024;
+
+/// Removes temp files left in `dir` by writers killed mid-write: only
+/// `.yoi-tmp-*` regular files older than [`STALE_TEMP_AGE`], relative to
+/// the directory handle, never following a symlink. Best effort: failures
+/// are ignored (the next write tries again).
+fn sweep_stale_temps(dir: &Dir) {
+    let Ok(entries) = dir.entries() else {
+        return;
+    };
+    for entry in entries.take(SWEEP_SCAN_LIMIT).flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str().filter(|n| n.starts_with(TEMP_PREFIX)) else {
+            continue;
+        };
+        let stale = entry.metadata().ok().is_some_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.into_std().elapsed().ok())
+                    .is_some_and(|age| age > STALE_TEMP_AGE)
+        });
+        if stale {
+            let _ = dir.remove_file(name);
+        }
+    }
 }
 
 fn temp_name() -> String {

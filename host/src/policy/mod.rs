@@ -206,6 +206,20 @@ pub struct RuntimePolicy {
     /// Capability references (`capability:<name>`) profiles may need.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Most workers the runtime keeps at once (default
+    /// [`DEFAULT_MAX_WORKERS`]); creating one more is `worker-limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_workers: Option<usize>,
+}
+
+/// Default cap on the number of workers of one runtime.
+pub const DEFAULT_MAX_WORKERS: usize = 1024;
+
+impl RuntimePolicy {
+    /// The worker cap in force.
+    pub fn max_workers(&self) -> usize {
+        self.max_workers.unwrap_or(DEFAULT_MAX_WORKERS)
+    }
 }
 
 /// One `[mounts.<name>]` table: the directory and the most it may allow.

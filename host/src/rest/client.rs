@@ -301,6 +301,11 @@ impl Runtime for RemoteRuntime {
         Ok(result.outcome)
     }
 
+    async fn ready(&self) -> Result<(), RuntimeError> {
+        let _: serde_json::Value = self.call(Method::GET, "/readyz", None).await?;
+        Ok(())
+    }
+
     async fn list_bundles(&self) -> Result<Vec<BundleSummary>, RuntimeError> {
         let list: BundleList = self.call(Method::GET, "/v1/config-bundles", None).await?;
         Ok(list.bundles)

@@ -129,7 +129,7 @@ async fn healthz() -> Json<Status> {
 }
 
 async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
-    match tokio::time::timeout(READY_TIMEOUT, state.runtime.list_bundles()).await {
+    match tokio::time::timeout(READY_TIMEOUT, state.runtime.ready()).await {
         Ok(Ok(_)) => Ok(Json(Status {
             status: "ready".to_owned(),
         })),

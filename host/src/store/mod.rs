@@ -443,7 +443,15 @@ fn stage(
 
 /// Reads an installed package directory back into a validated package.
 fn read_package(dir: &Path) -> Result<Package, StoreError> {
-    let manifest_text = std::fs::read(dir.join(MANIFEST_FILE))?;
+    let read = |rel: &str| -> Result<Option<Vec<u8>>, StoreError> {
+        match durable::read_regular(&dir.join(rel), crate::package::MAX_FILE_BYTES)? {
+            durable::Regular::Missing => Ok(None),
+            durable::Regular::Special => Err(PackageError::SpecialFile(rel.to_owned()).into()),
+            durable::Regular::TooLarge => Err(PackageError::FileTooLarge(rel.to_owned()).into()),
+            durable::Regular::Bytes(bytes) => Ok(Some(bytes)),
+        }
+    };
+    let manifest_text = read(MANIFEST_FILE)?.ok_or(PackageError::MissingManifest)?;
     let manifest =
         Manifest::parse(&String::from_utf8_lossy(&manifest_text)).map_err(PackageError::from)?;
     let mut files = PackageFiles::new();
@@ -451,12 +459,8 @@ fn read_package(dir: &Path) -> Result<Package, StoreError> {
     let mut wanted = vec![manifest.component.clone()];
     wanted.extend(OPTIONAL_FILES.iter().map(|s| s.to_string()));
     for rel in wanted {
-        let path = dir.join(&rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_file() => files.insert(&rel, std::fs::read(&path)?)?,
-            Ok(_) => return Err(PackageError::SpecialFile(rel).into()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
+        if let Some(bytes) = read(&rel)? {
+            files.insert(&rel, bytes)?;
         }
     }
     Ok(Package::from_files(files)?)

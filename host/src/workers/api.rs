@@ -155,6 +155,8 @@ pub enum RuntimeErrorCode {
     PayloadTooLarge,
     /// The remote runtime could not be reached or answered nonsense.
     Transport,
+    /// The runtime already holds as many workers as its policy allows.
+    WorkerLimit,
     /// Runtime-side state failed an integrity check (a stored bundle
     /// edited or corrupted on disk); the operator must repair or resync it.
     Integrity,
@@ -180,6 +182,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Unauthorized => "unauthorized",
             RuntimeErrorCode::PayloadTooLarge => "payload-too-large",
             RuntimeErrorCode::Transport => "transport",
+            RuntimeErrorCode::WorkerLimit => "worker-limit",
             RuntimeErrorCode::Integrity => "integrity",
             RuntimeErrorCode::Internal => "internal",
         }
@@ -202,6 +205,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Unauthorized => 401,
             RuntimeErrorCode::PayloadTooLarge => 413,
             RuntimeErrorCode::Transport => 502,
+            RuntimeErrorCode::WorkerLimit => 429,
             RuntimeErrorCode::Integrity | RuntimeErrorCode::Internal => 500,
         }
     }
@@ -239,6 +243,8 @@ impl crate::error::ErrorCode for RuntimeError {
 pub trait Runtime: Send + Sync {
     /// Stores (syncs) a bundle after validating it and verifying its digest.
     async fn store_bundle(&self, bundle: ConfigBundle) -> Result<StoreOutcome, RuntimeError>;
+    /// Whether the runtime can serve: O(1), touches no stored bundle.
+    async fn ready(&self) -> Result<(), RuntimeError>;
     /// Lists stored bundles.
     async fn list_bundles(&self) -> Result<Vec<BundleSummary>, RuntimeError>;
     /// Availability of a bundle by id + digest.

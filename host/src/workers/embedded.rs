@@ -22,6 +22,8 @@ use super::resolve::{self, Context, ResolvedPlugin, bundle_store_error};
 use crate::CallLimits;
 use crate::bundle::{Availability, BundleStore, BundleSummary, ConfigBundle, StoreOutcome};
 use crate::error::ErrorCode;
+use crate::identity::PluginPin;
+use crate::plugin::Plugin;
 use crate::policy::HostPolicy;
 use crate::runtime::{CallError, PluginHost};
 use crate::store::PluginStore;
@@ -50,6 +52,8 @@ struct Inner {
     host: PluginHost,
     workers_dir: PathBuf,
     workers: RwLock<BTreeMap<String, Arc<Worker>>>,
+    /// Loaded plugins by pin, shared by every worker that enables them.
+    loaded: parking_lot::Mutex<BTreeMap<PluginPin, Plugin>>,
 }
 
 struct Worker {
@@ -111,6 +115,7 @@ impl EmbeddedRuntime {
                 host,
                 workers_dir,
                 workers: RwLock::new(BTreeMap::new()),
+                loaded: parking_lot::Mutex::new(BTreeMap::new()),
             }),
         };
         runtime.restore_workers()?;
@@ -123,6 +128,7 @@ impl EmbeddedRuntime {
             plugins: &self.inner.plugins,
             policy: &self.inner.policy,
             host: &self.inner.host,
+            loaded: &self.inner.loaded,
         }
     }
 
@@ -169,6 +175,16 @@ impl EmbeddedRuntime {
     }
 
     fn create_blocking(&self, request: CreateWorkerRequest) -> Result<WorkerInfo, RuntimeError> {
+        let max = self.inner.policy.runtime.max_workers();
+        let full = || {
+            RuntimeError::new(
+                Code::WorkerLimit,
+                format!("this runtime holds its maximum of {max} workers; delete one first"),
+            )
+        };
+        if self.inner.workers.read().len() >= max {
+            return Err(full());
+        }
         let resolution = resolve::resolve(&self.context(), &request)?;
         let id = new_worker_id();
         let record = WorkerRecord {
@@ -182,6 +198,13 @@ impl EmbeddedRuntime {
         let info = worker.info.clone();
         let count = {
             let mut workers = self.inner.workers.write();
+            // Checked again under the lock: concurrent creations never
+            // exceed the cap.
+            if workers.len() >= max {
+                drop(workers);
+                let _ = std::fs::remove_file(self.inner.workers_dir.join(format!("{id}.json")));
+                return Err(full());
+            }
             workers.insert(id, Arc::new(worker));
             workers.len()
         };
@@ -236,12 +259,16 @@ impl Runtime for EmbeddedRuntime {
                 .bundles
                 .put(&bundle)
                 .map_err(bundle_store_error)?;
-            if let Ok(all) = this.inner.bundles.list() {
-                crate::metrics::set_bundles(all.len());
-            }
+            crate::metrics::set_bundles(this.inner.bundles.count().map_err(bundle_store_error)?);
             Ok(outcome)
         })
         .await
+    }
+
+    async fn ready(&self) -> Result<(), RuntimeError> {
+        // O(1): the state directory is there; no bundle is read or hashed.
+        let this = self.clone();
+        blocking(move || this.inner.bundles.ready().map_err(bundle_store_error)).await
     }
 
     async fn list_bundles(&self) -> Result<Vec<BundleSummary>, RuntimeError> {

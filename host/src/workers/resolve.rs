@@ -35,6 +35,9 @@ pub(super) struct Context<'a> {
     pub plugins: &'a PluginStore,
     pub policy: &'a HostPolicy,
     pub host: &'a PluginHost,
+    /// Plugins already loaded, by pin: a pin names exact, verified content,
+    /// so workers share one compiled plugin (and its validators).
+    pub loaded: &'a parking_lot::Mutex<std::collections::BTreeMap<crate::PluginPin, Plugin>>,
 }
 
 /// Maps a policy error to the runtime's codes.
@@ -103,12 +106,20 @@ pub(super) fn resolve(
         let pin = enablement
             .pin()
             .map_err(|e| RuntimeError::new(Code::InvalidBundle, e))?;
-        let plugin = cx.plugins.load(cx.host, &pin).map_err(|e| {
-            RuntimeError::new(
-                Code::PluginUnavailable,
-                format!("plugin '{}' [{}]: {e}", enablement.id, e.code()),
-            )
-        })?;
+        let cached = cx.loaded.lock().get(&pin).cloned();
+        let plugin = match cached {
+            Some(plugin) => plugin,
+            None => {
+                let plugin = cx.plugins.load(cx.host, &pin).map_err(|e| {
+                    RuntimeError::new(
+                        Code::PluginUnavailable,
+                        format!("plugin '{}' [{}]: {e}", enablement.id, e.code()),
+                    )
+                })?;
+                cx.loaded.lock().insert(pin.clone(), plugin.clone());
+                plugin
+            }
+        };
         let specs = cx
             .policy
             .effective_grants(&enablement.grants)

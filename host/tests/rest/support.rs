@@ -63,6 +63,13 @@ impl Runtime for Fake {
         })
     }
 
+    async fn ready(&self) -> Result<(), RuntimeError> {
+        if self.unready.load(Ordering::SeqCst) {
+            return Err(err(RuntimeErrorCode::Internal, "bundle store unavailable"));
+        }
+        Ok(())
+    }
+
     async fn list_bundles(&self) -> Result<Vec<BundleSummary>, RuntimeError> {
         if self.unready.load(Ordering::SeqCst) {
             return Err(err(RuntimeErrorCode::Internal, "bundle store unavailable"));
