@@ -6,6 +6,8 @@
 
 #[path = "rest/cli.rs"]
 mod cli;
+#[path = "rest/slow_clients.rs"]
+mod slow_clients;
 #[path = "rest/support.rs"]
 mod support;
 

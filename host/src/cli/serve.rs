@@ -108,6 +108,7 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
     let config = ServerConfig {
         token,
         max_body_bytes: args.max_body_bytes,
+        connections: crate::rest::ConnectionLimits::default(),
     };
     config
         .validate()

@@ -2,6 +2,7 @@
 //! cap.
 
 use std::fmt;
+use std::time::Duration;
 
 use super::DEFAULT_MAX_BODY_BYTES;
 
@@ -18,6 +19,43 @@ pub struct ServerConfig {
     pub token: String,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Connection handling bounds.
+    pub connections: ConnectionLimits,
+}
+
+/// What a client can hold on the server: every one is bounded, so slow or
+/// idle clients cannot starve the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections served at once; further ones wait in the listen backlog
+    /// until a slot frees.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, counted from when
+    /// the server is ready for them: it also closes a keep-alive
+    /// connection idle between requests.
+    pub header_timeout: Duration,
+    /// Longest life of one connection, whatever it does (a client that
+    /// never reads its responses cannot hold a slot forever).
+    pub max_lifetime: Duration,
+    /// Time one request may take, body and handler included; longer is 408
+    /// `request-timeout`. Above the longest tool call
+    /// ([`crate::limits::MAX_CALL_TIMEOUT`]).
+    pub request_timeout: Duration,
+    /// After the shutdown signal: how long requests in flight may finish
+    /// before their connections are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            max_lifetime: Duration::from_secs(3600),
+            request_timeout: crate::limits::MAX_CALL_TIMEOUT + Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Why a [`ServerConfig`] cannot be used.
@@ -47,6 +85,7 @@ impl ServerConfig {
         let config = ServerConfig {
             token: token.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            connections: ConnectionLimits::default(),
         };
         config.validate()?;
         Ok(config)
@@ -84,6 +123,7 @@ impl Default for ServerConfig {
         ServerConfig {
             token: String::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            connections: ConnectionLimits::default(),
         }
     }
 }

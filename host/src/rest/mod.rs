@@ -54,7 +54,7 @@ pub mod wire;
 #[cfg(feature = "rest-client")]
 pub use client::RemoteRuntime;
 #[cfg(feature = "rest-server")]
-pub use server::{ServerConfig, ServerConfigError, router, serve};
+pub use server::{ConnectionLimits, ServerConfig, ServerConfigError, router, serve};
 
 /// Default cap on a request body, in bytes (2 MiB): a bundle is at most
 /// 1 MiB of JSON ([`crate::bundle::MAX_BUNDLE_JSON_BYTES`]), tool inputs are

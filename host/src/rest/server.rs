@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use super::config::{ServerConfig, ServerConfigError};
+pub use super::config::{ConnectionLimits, ServerConfig, ServerConfigError};
 
 use super::auth::{TokenCheck, require_token};
 use super::error::ApiError;
@@ -81,13 +81,23 @@ pub fn router(runtime: Arc<dyn Runtime>, config: ServerConfig) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            config.connections.request_timeout,
+            request_timeout,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
 /// Serves the REST API over `runtime` on `listener` until `shutdown`
-/// completes, then stops accepting connections and lets the requests in
-/// flight finish before returning.
+/// completes, then stops accepting connections, lets the requests in
+/// flight finish for at most the shutdown grace, and drops the rest.
+///
+/// Every connection is bounded ([`ConnectionLimits`]): at most
+/// `max_connections` are served at once (the next wait in the listen
+/// backlog), headers must arrive within `header_timeout` (which also
+/// closes idle keep-alive connections), a request takes at most
+/// `request_timeout`, a connection lives at most `max_lifetime`.
 ///
 /// Refuses (`InvalidInput`) a configuration with an empty token or a zero
 /// body cap.
@@ -97,13 +107,74 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
     config
         .validate()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let limits = config.connections;
     let app = router(runtime, config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(target: "yoi::rest", kind = ?e.kind(), "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let lifetime = limits.max_lifetime;
+        connections.spawn(async move {
+            let _ = tokio::time::timeout(lifetime, connection).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!(target: "yoi::rest", "shutdown grace elapsed; dropping open connections");
+        }
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Ends a request that takes longer than `limit` (body and handler) with
+/// 408 `request-timeout`; dropping the handler cancels its work (a tool
+/// call in progress is cancelled with it).
+async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            RuntimeErrorCode::RequestTimeout,
+            "the request took too long",
+        )
+        .with_status(StatusCode::REQUEST_TIMEOUT)
+        .into_response(),
+    }
 }
 
 /// Logs method, route template, status and latency of every request.

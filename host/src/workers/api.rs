@@ -155,6 +155,8 @@ pub enum RuntimeErrorCode {
     PayloadTooLarge,
     /// The remote runtime could not be reached or answered nonsense.
     Transport,
+    /// The request took longer than the service's request timeout.
+    RequestTimeout,
     /// The runtime already holds as many workers as its policy allows.
     WorkerLimit,
     /// Runtime-side state failed an integrity check (a stored bundle
@@ -182,6 +184,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Unauthorized => "unauthorized",
             RuntimeErrorCode::PayloadTooLarge => "payload-too-large",
             RuntimeErrorCode::Transport => "transport",
+            RuntimeErrorCode::RequestTimeout => "request-timeout",
             RuntimeErrorCode::WorkerLimit => "worker-limit",
             RuntimeErrorCode::Integrity => "integrity",
             RuntimeErrorCode::Internal => "internal",
@@ -206,6 +209,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::PayloadTooLarge => 413,
             RuntimeErrorCode::Transport => 502,
             RuntimeErrorCode::WorkerLimit => 429,
+            RuntimeErrorCode::RequestTimeout => 408,
             RuntimeErrorCode::Integrity | RuntimeErrorCode::Internal => 500,
         }
     }
