@@ -333,10 +333,19 @@ impl PathPolicy {
                 (literal, glob_tail)
             })
             .collect();
+        // `dir/**` excludes the directory itself too: an excluded subtree
+        // does not exist for the guest (not listed, not stat-able), so
+        // `dir` and `dir/**` mean the same.
+        let mut exclude = exclude.to_vec();
+        for pattern in exclude.clone() {
+            if let Some(dir) = pattern.strip_suffix("/**").filter(|d| !d.is_empty()) {
+                exclude.push(dir.to_owned());
+            }
+        }
         Ok(PathPolicy {
             include: build(include)?,
             include_prefixes,
-            exclude: build(exclude)?,
+            exclude: build(&exclude)?,
         })
     }
 
@@ -479,6 +488,13 @@ mod tests {
         assert!(!p.file_visible("private/x.txt"));
         assert!(!p.dir_visible("private"));
         assert!(p.file_visible("a/b.txt"));
+        // Both spellings agree: the excluded directory does not exist.
+        let p = policy(&[], &["private/**"]);
+        assert!(!p.dir_visible("private"));
+        assert!(!p.file_visible("private"));
+        assert!(!p.file_visible("private/x.txt"));
+        assert!(!p.dir_visible("private/sub"));
+        assert!(p.dir_visible("privateer"));
     }
 
     #[test]

@@ -99,3 +99,52 @@ fn paths_outside_every_grant_are_denied() {
         );
     }
 }
+
+/// The Unicode policy: one spelling per file, no look-alike names. Bidi
+/// controls, a BOM, zero-width and no-break spaces, a leading combining mark
+/// and NFD spellings are refused for every op; names the host created that
+/// break the policy are not listed (a guest could not address them).
+#[test]
+fn lookalike_and_non_nfc_names_are_refused_and_unlisted() {
+    let sb = Sandbox::new();
+    sb.file("dir/plain.txt", "ok");
+    sb.file("dir/gnp.\u{202E}txt", "rtlo");
+    sb.file("dir/e\u{0301}te.txt", "nfd");
+    let hostile = load("hostile");
+    let g = grants(
+        &hostile,
+        &[GrantSpec::new("m", &sb.mount, &[Read, List, Write, Stat])],
+    );
+    for name in [
+        "gnp.\u{202E}txt",
+        "\u{FEFF}a.txt",
+        "zero\u{200B}width",
+        "no\u{A0}break",
+        "\u{0301}lead",
+        "e\u{0301}te.txt",
+        "\u{2066}..\u{2069}",
+    ] {
+        for op in [
+            json!({"op": "read", "path": format!("m/dir/{name}")}),
+            json!({"op": "stat", "path": format!("m/dir/{name}")}),
+            json!({"op": "write", "path": format!("m/dir/{name}"), "text": "x"}),
+        ] {
+            assert_eq!(probe_code(&hostile, &g, op.clone()), "invalid-path", "{op}");
+        }
+    }
+    let listed = probe(&hostile, &g, json!({"op": "list", "path": "m/dir"})).unwrap();
+    let names: Vec<&str> = listed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["plain.txt"]);
+    // The NFC spelling is a normal name.
+    probe(
+        &hostile,
+        &g,
+        json!({"op": "write", "path": "m/dir/\u{e9}te.txt", "text": "nfc"}),
+    )
+    .unwrap();
+}

@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod locks;
+mod name;
 pub mod path;
 mod resolve;
 mod write;
@@ -221,8 +222,8 @@ impl FsContext {
                 let Ok(name) = entry.file_name().into_string() else {
                     continue; // Not addressable by a guest: not listed.
                 };
-                if name.starts_with(TEMP_PREFIX) {
-                    continue;
+                if name.starts_with(TEMP_PREFIX) || name::check(&name).is_err() {
+                    continue; // Reserved, or not addressable under the Unicode policy.
                 }
                 let Ok(file_type) = entry.file_type() else {
                     continue; // Vanished while listing.

@@ -8,7 +8,8 @@
 //! spelling and one lock key — `.` segments and empty segments (duplicate or
 //! trailing slashes). Percent-encoded text is *not* decoded: `%2e%2e` is a
 //! literal file name. Names starting with the host's temp-file prefix are
-//! reserved.
+//! reserved. Each segment also follows the Unicode policy of `fs/name.rs`
+//! (NFC, no bidi/invisible formatting characters, no look-alike spaces).
 
 use super::error::{FsError, FsErrorCode};
 
@@ -61,7 +62,10 @@ impl GuestPath {
                 ".." => return Err(invalid("'..' segment")),
                 s if s.len() > MAX_SEGMENT_BYTES => return Err(invalid("segment too long")),
                 s if s.starts_with(TEMP_PREFIX) => return Err(invalid("reserved name")),
-                s => segments.push(s.to_owned()),
+                s => {
+                    super::name::check(s).map_err(invalid)?;
+                    segments.push(s.to_owned());
+                }
             }
         }
         let mount = segments.remove(0);
