@@ -79,6 +79,14 @@ impl PluginIdentity {
         })
     }
 
+    /// The plugin's name (an installed plugin's id without its source).
+    pub fn name(&self) -> &PluginName {
+        match self {
+            PluginIdentity::Installed(pin) => pin.id.name(),
+            PluginIdentity::Component(c) => &c.name,
+        }
+    }
+
     /// The pin, when this is an installed plugin.
     pub fn pin(&self) -> Option<&PluginPin> {
         match self {

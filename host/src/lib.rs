@@ -58,6 +58,8 @@ pub mod policy;
 pub mod registry;
 pub mod workers;
 
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(any(feature = "rest-server", feature = "rest-client"))]
 pub mod rest;
 

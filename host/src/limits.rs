@@ -36,6 +36,11 @@ pub const DEFAULT_MEMORIES: usize = 16;
 pub const DEFAULT_TABLES: usize = 64;
 /// Longest call timeout a caller may ask for.
 pub const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default cap on calls running at once in one host (the instance pool is
+/// sized to it; `runtime/pool.rs`).
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 32;
+/// Default cap on calls waiting for a slot; past it a call is `busy`.
+pub const DEFAULT_MAX_QUEUED_CALLS: usize = 256;
 /// Longest tool-error message kept (the rest is cut), in bytes.
 pub const MAX_TOOL_ERROR_BYTES: usize = 4096;
 /// Default cap on tool input size.
@@ -50,7 +55,7 @@ pub const DEFAULT_MAX_LOG_RECORDS: usize = 256;
 pub const DEFAULT_MAX_LOG_MESSAGE_BYTES: usize = 1024;
 
 /// Limits of one tool call. Every field has a conservative default.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CallLimits {
     /// Linear-memory cap in bytes, the total over every memory of the
@@ -105,6 +110,56 @@ impl Default for CallLimits {
             max_log_records: DEFAULT_MAX_LOG_RECORDS,
             max_log_message_bytes: DEFAULT_MAX_LOG_MESSAGE_BYTES,
             fs_budget: InvocationBudget::default(),
+        }
+    }
+}
+
+impl CallLimits {
+    /// The host's default ceiling: the most any caller may ask for unless
+    /// the host policy's `[limits]` table says otherwise. The counts equal
+    /// the per-call defaults; sizes and times leave room above them.
+    pub fn ceiling() -> CallLimits {
+        CallLimits {
+            memory_bytes: 512 * 1024 * 1024,
+            table_elements: 100_000,
+            instances: DEFAULT_INSTANCES,
+            memories: DEFAULT_MEMORIES,
+            tables: DEFAULT_TABLES,
+            timeout: MAX_CALL_TIMEOUT,
+            fuel: None,
+            max_input_bytes: 16 * 1024 * 1024,
+            max_output_bytes: 16 * 1024 * 1024,
+            max_stdio_bytes: 1024 * 1024,
+            max_log_records: 4096,
+            max_log_message_bytes: 16 * 1024,
+            fs_budget: InvocationBudget::default(),
+        }
+    }
+
+    /// These limits with every field capped at `ceiling`'s (the one rule
+    /// by which a host bounds what a caller asks for). The timeout is also
+    /// capped at [`MAX_CALL_TIMEOUT`], whatever the ceiling says; fuel is
+    /// the lower of the two when both are set.
+    pub fn capped_by(&self, ceiling: &CallLimits) -> CallLimits {
+        CallLimits {
+            memory_bytes: self.memory_bytes.min(ceiling.memory_bytes),
+            table_elements: self.table_elements.min(ceiling.table_elements),
+            instances: self.instances.min(ceiling.instances),
+            memories: self.memories.min(ceiling.memories),
+            tables: self.tables.min(ceiling.tables),
+            timeout: self.timeout.min(ceiling.timeout).min(MAX_CALL_TIMEOUT),
+            fuel: match (self.fuel, ceiling.fuel) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            max_input_bytes: self.max_input_bytes.min(ceiling.max_input_bytes),
+            max_output_bytes: self.max_output_bytes.min(ceiling.max_output_bytes),
+            max_stdio_bytes: self.max_stdio_bytes.min(ceiling.max_stdio_bytes),
+            max_log_records: self.max_log_records.min(ceiling.max_log_records),
+            max_log_message_bytes: self
+                .max_log_message_bytes
+                .min(ceiling.max_log_message_bytes),
+            fs_budget: self.fs_budget.clone(),
         }
     }
 }
@@ -204,7 +259,7 @@ pub struct BoundOverrides {
 }
 
 /// What one tool invocation may still spend on fs calls.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvocationBudget {
     read_bytes_left: u64,
     write_bytes_left: u64,
@@ -277,5 +332,49 @@ impl BudgetExhausted {
             BudgetExhausted::WriteBytes => "write budget of this invocation used up",
             BudgetExhausted::Calls => "fs call budget of this invocation used up",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_limit_is_capped_by_the_ceiling() {
+        let greedy = CallLimits {
+            memory_bytes: usize::MAX,
+            table_elements: usize::MAX,
+            instances: usize::MAX,
+            memories: usize::MAX,
+            tables: usize::MAX,
+            timeout: Duration::from_millis(u64::MAX),
+            fuel: Some(u64::MAX),
+            max_input_bytes: usize::MAX,
+            max_output_bytes: usize::MAX,
+            max_stdio_bytes: usize::MAX,
+            max_log_records: usize::MAX,
+            max_log_message_bytes: usize::MAX,
+            fs_budget: InvocationBudget::default(),
+        };
+        let ceiling = CallLimits {
+            fuel: Some(1000),
+            ..CallLimits::ceiling()
+        };
+        let got = greedy.capped_by(&ceiling);
+        let json = |l: &CallLimits| serde_json::to_value(l).unwrap();
+        assert_eq!(json(&got), json(&ceiling));
+        // Below the ceiling nothing changes; fuel a ceiling sets applies.
+        let modest = CallLimits::default().capped_by(&ceiling);
+        let expected = CallLimits {
+            fuel: Some(1000),
+            ..CallLimits::default()
+        };
+        assert_eq!(json(&modest), json(&expected));
+        // Whatever the ceiling says, no call outlives MAX_CALL_TIMEOUT.
+        let loose = CallLimits {
+            timeout: Duration::from_secs(u64::MAX),
+            ..CallLimits::ceiling()
+        };
+        assert_eq!(greedy.capped_by(&loose).timeout, MAX_CALL_TIMEOUT);
     }
 }

@@ -3,15 +3,19 @@
 //! at load — and the one call path every caller goes through (the CLI's
 //! `run`, workers and the REST service, and later the MCP server).
 //!
-//! One call, in order ([`Plugin::call_blocking`]):
+//! Every call's limits are first capped by the host's ceiling
+//! ([`crate::CallLimits::capped_by`]). One call, in order
+//! ([`Plugin::call_blocking`]):
 //! 1. the grants must be issued for this plugin's identity
 //!    (`grant-mismatch`);
 //! 2. the tool must be in the tool table (`unknown-tool`);
 //! 3. the input must fit its bound (`input-too-large`), parse as JSON and
 //!    match the tool's input schema (`invalid-input`) — before any plugin
 //!    code runs;
-//! 4. the component runs once on a fresh store (`runtime/component.rs`),
-//!    under the call's [`CallControl`] (deadline, cancellation);
+//! 4. the call takes a slot in the host's call pool (`runtime/pool.rs`:
+//!    a concurrency cap, a bounded queue, `busy` past it); the component
+//!    runs once on a fresh store (`runtime/component.rs`), under the
+//!    call's [`CallControl`] (deadline, cancellation);
 //! 5. the output must fit its bound (`output-too-large`), parse strictly as
 //!    JSON (`output-not-json`) and match the output schema when the
 //!    manifest declares one (`output-invalid`).
@@ -33,10 +37,11 @@ use crate::diag;
 use crate::error::ErrorCode;
 use crate::grant::GrantSet;
 use crate::identity::{PluginIdentity, PluginPin};
-use crate::limits::{CallLimits, MAX_CALL_TIMEOUT};
+use crate::limits::CallLimits;
 use crate::manifest::{Manifest, ToolSpec};
 use crate::names::PluginName;
 use crate::package::Package;
+use crate::runtime::pool::Slot;
 use crate::runtime::{
     CacheOutcome, CallError, CallOutcome, LoadError, LoadedComponent, MAX_TOOL_NAME_BYTES,
     PluginHost,
@@ -196,7 +201,9 @@ impl Plugin {
     }
 
     /// [`Plugin::call_blocking`] on a tokio blocking thread, so many calls
-    /// run concurrently without stalling the async runtime. Dropping the
+    /// run concurrently without stalling the async runtime. The call first
+    /// takes a slot in the host's call pool (waiting in its bounded queue,
+    /// or `busy`), so blocking threads are bounded by the pool. Dropping the
     /// returned future (a client that went away) cancels the call: it ends
     /// within one epoch tick, and any WASI wait or fs call in progress
     /// returns at once.
@@ -207,13 +214,18 @@ impl Plugin {
         input: &str,
         limits: CallLimits,
     ) -> CallOutcome {
-        let control = CallControl::new(effective_timeout(&limits));
+        let started = Instant::now();
+        let limits = self.capped(&limits);
+        let control = CallControl::new(limits.timeout);
         let cancel_on_drop = control.cancel_on_drop();
+        let slot = match self.host().slots().acquire(&control).await {
+            Ok(slot) => slot,
+            Err(e) => return self.refused(tool, e, started),
+        };
         let this = self.clone();
         let (tool, input) = (tool.to_owned(), input.to_owned());
-        let started = Instant::now();
         let outcome = match tokio::task::spawn_blocking(move || {
-            this.call_controlled(grants, &tool, &input, &limits, &control)
+            this.call_in(grants, &tool, &input, &limits, &control, Some(slot))
         })
         .await
         {
@@ -236,7 +248,7 @@ impl Plugin {
         input: &str,
         limits: &CallLimits,
     ) -> CallOutcome {
-        let control = CallControl::new(effective_timeout(limits));
+        let control = CallControl::new(self.capped(limits).timeout);
         self.call_controlled(grants, tool, input, limits, &control)
     }
 
@@ -250,9 +262,38 @@ impl Plugin {
         limits: &CallLimits,
         control: &CallControl,
     ) -> CallOutcome {
+        self.call_in(grants, tool, input, &self.capped(limits), control, None)
+    }
+
+    /// The host this plugin is loaded into.
+    pub fn host(&self) -> &PluginHost {
+        self.inner.component.host()
+    }
+
+    /// `limits` capped by the host's ceiling.
+    fn capped(&self, limits: &CallLimits) -> CallLimits {
+        limits.capped_by(self.host().ceiling())
+    }
+
+    /// The call path proper, with `limits` already capped: admission
+    /// checks, a pool slot (`slot`, or one waited for here), the call, the
+    /// output checks.
+    fn call_in(
+        &self,
+        grants: Arc<GrantSet>,
+        tool: &str,
+        input: &str,
+        limits: &CallLimits,
+        control: &CallControl,
+        slot: Option<Slot>,
+    ) -> CallOutcome {
         let started = Instant::now();
         let entry = match self.admit(&grants, tool, input, limits) {
             Ok(entry) => entry,
+            Err(e) => return self.refused(tool, e, started),
+        };
+        let _slot = match slot.map_or_else(|| self.host().slots().acquire_blocking(control), Ok) {
+            Ok(slot) => slot,
             Err(e) => return self.refused(tool, e, started),
         };
         let outcome = self
@@ -307,12 +348,6 @@ impl Plugin {
         tracing::info!(target: "yoi_plugin_host::runtime", plugin = %self.inner.identity, tool = %diag::bound(tool, 64), code = error.code(), "tool call refused");
         CallOutcome::refused(error, started)
     }
-}
-
-/// The call's timeout, capped at [`MAX_CALL_TIMEOUT`] whatever a caller
-/// asked for.
-fn effective_timeout(limits: &CallLimits) -> std::time::Duration {
-    limits.timeout.min(MAX_CALL_TIMEOUT)
 }
 
 /// Step 5: bound, strict parse, output schema.

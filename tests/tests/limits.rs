@@ -10,6 +10,10 @@ use yoi_e2e_tests::*;
 use yoi_plugin_host::deadline::CallControl;
 use yoi_plugin_host::{CallError, CallLimits, Plugin, PluginName};
 
+#[path = "support/handmade.rs"]
+mod handmade;
+use handmade::{component_from_core, core_with};
+
 fn limits(timeout_ms: u64) -> CallLimits {
     CallLimits {
         timeout: Duration::from_millis(timeout_ms),
@@ -143,43 +147,6 @@ fn lone_surrogates_are_not_json() {
     assert_eq!(outcome.result.unwrap_err().code(), "invalid-input");
 }
 
-/// A component written by hand: a core module (WAT) exporting the v1 tool
-/// interface, made a component by wit-component against `wit/v1`.
-fn component_from_core(core_wat: &str) -> Vec<u8> {
-    let mut module = wat::parse_str(core_wat).expect("core module");
-    let mut resolve = wit_parser::Resolve::default();
-    let wit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/v1");
-    let (package, _) = resolve.push_dir(&wit).expect("wit/v1");
-    let world = resolve.select_world(&[package], Some("plugin")).unwrap();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-    )
-    .unwrap();
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .expect("encode component")
-}
-
-/// A core module with the tool export and `extra` declarations.
-fn core_with(extra: &str) -> String {
-    format!(
-        r#"(module
-            (memory (export "memory") 1)
-            {extra}
-            (func (export "yoi:plugin/tool@1.0.0#call")
-                (param i32 i32 i32 i32) (result i32)
-                unreachable)
-            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-                i32.const 1024))"#
-    )
-}
-
 #[test]
 fn the_memory_cap_is_a_total_over_all_memories() {
     // 12 memories of 62.5 MiB each: each fits the 64 MiB cap alone, all
@@ -219,29 +186,26 @@ fn the_table_cap_is_a_total_over_all_tables() {
 
 #[test]
 fn too_many_memories_or_tables_is_a_typed_count_limit() {
-    // 31 memories (the reviewed 854-byte attack): above the count cap.
-    let memories: String = (0..31).map(|i| format!("(memory $m{i} 1)\n")).collect();
-    let tables: String = (0..80)
+    // Within the host ceiling (16 memories, 64 tables), a call's own lower
+    // count caps still apply at instantiation.
+    let memories: String = (0..12).map(|i| format!("(memory $m{i} 1)\n")).collect();
+    let tables: String = (0..20)
         .map(|i| format!("(table $t{i} 1 funcref)\n"))
         .collect();
+    let tight = CallLimits {
+        memories: 8,
+        tables: 10,
+        ..CallLimits::default()
+    };
     for (extra, what) in [(memories, "memories"), (tables, "tables")] {
         let bytes = component_from_core(&core_with(&extra));
         let plugin =
             Plugin::from_component(host(), PluginName::parse("counts").unwrap(), &bytes).unwrap();
         let g = grants(&plugin, &[]);
-        let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+        let outcome = plugin.call_blocking(g.clone(), "x", "{}", &tight);
         assert_eq!(outcome.result.unwrap_err(), CallError::CountLimit(what));
+        // The default caps let the same component instantiate.
+        let outcome = plugin.call_blocking(g, "x", "{}", &CallLimits::default());
+        assert_eq!(outcome.result.unwrap_err().code(), "trap");
     }
-    // Raising the count cap lets the same component instantiate.
-    let few: String = (0..20).map(|i| format!("(memory $m{i} 1)\n")).collect();
-    let bytes = component_from_core(&core_with(&few));
-    let plugin =
-        Plugin::from_component(host(), PluginName::parse("counts").unwrap(), &bytes).unwrap();
-    let g = grants(&plugin, &[]);
-    let roomy = CallLimits {
-        memories: 32,
-        ..CallLimits::default()
-    };
-    let outcome = plugin.call_blocking(g, "x", "{}", &roomy);
-    assert_eq!(outcome.result.unwrap_err().code(), "trap");
 }

@@ -6,6 +6,7 @@
 
 mod args;
 mod bundle_cmds;
+mod mcp;
 mod package_cmds;
 mod run;
 mod serve;
@@ -116,6 +117,8 @@ enum Command {
     Bundle(bundle_cmds::BundleCmd),
     /// Serve an embedded runtime over REST (bearer token, loopback only) until SIGINT/SIGTERM.
     Serve(serve::ServeArgs),
+    /// Serve plugins to AI agents as MCP tools (stdio, or streamable HTTP with --listen).
+    Mcp(mcp::McpArgs),
 }
 
 /// The process exit codes, one per kind of failure.
@@ -240,6 +243,7 @@ pub fn main() -> ExitCode {
         }),
         Command::Remove { id } => package_cmds::remove(out, &store, &id),
         Command::Serve(args) => serve::serve(out, &store, args),
+        Command::Mcp(args) => mcp::mcp(out, &store, args),
         Command::Bundle(cmd) => bundle_cmds::run(out, &store, cmd),
     };
     match result {

@@ -115,8 +115,10 @@ pub fn timeout(ms: u64) -> Result<Duration, Failure> {
 pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
     let specs = args.grants.specs()?;
     let cache = args.cache_dir.unwrap_or_else(|| store_dir.join(".cache"));
+    // One call: a one-slot pool (the smallest reservation).
     let host = PluginHost::builder()
         .cache_dir(cache)
+        .max_concurrent_calls(1)
         .build()
         .map_err(|e| Failure::new(Exit::Io, "engine", e))?;
     let plugin = load_target(&host, store_dir, &args.target)?;

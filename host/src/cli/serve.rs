@@ -52,7 +52,7 @@ pub struct ServeArgs {
 
 /// The bearer token: the file's content, else the environment variable,
 /// trimmed (emptiness is checked with the rest of the server config). Messages never contain the token or the file's path.
-fn load_token(file: Option<&Path>) -> Result<String, Failure> {
+pub(crate) fn load_token(file: Option<&Path>) -> Result<String, Failure> {
     let token = match file {
         Some(file) => {
             let mut text = String::new();
@@ -87,7 +87,7 @@ fn load_token(file: Option<&Path>) -> Result<String, Failure> {
 
 /// Resolves on the first SIGINT or SIGTERM. The handlers are installed
 /// before the server announces itself, so an early signal is never lost.
-async fn shutdown_signal(mut interrupt: Signal, mut terminate: Signal) {
+pub(crate) async fn shutdown_signal(mut interrupt: Signal, mut terminate: Signal) {
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}

@@ -54,11 +54,14 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod limits;
+pub use limits::{MAX_CONCURRENT_CALLS, MAX_QUEUED_CALLS};
+
 use crate::bundle::error::scrub_parser_message;
 use crate::bundle::rules::{self, Rejection};
 use crate::bundle::{BundleError, Declaration, DeclarationKind, GrantRequest, validate_reference};
 use crate::grant::{GrantSpec, Operation};
-use crate::limits::{BoundOverrides, FsBounds};
+use crate::limits::{BoundOverrides, CallLimits, FsBounds};
 
 /// Largest policy file accepted, in bytes.
 pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
@@ -138,6 +141,14 @@ pub enum PolicyError {
     /// The bundle declares a kind this runtime does not provide.
     #[error("this runtime host does not provide '{0}' declarations")]
     UnsupportedDeclaration(DeclarationKind),
+    /// A limit in `[limits]` or `[runtime]` is out of range.
+    #[error("'{field}': {reason}")]
+    InvalidLimit {
+        /// The field.
+        field: &'static str,
+        /// The allowed range.
+        reason: &'static str,
+    },
 }
 
 fn location(line: Option<usize>, field: Option<&str>) -> String {
@@ -165,6 +176,7 @@ impl crate::error::ErrorCode for PolicyError {
             PolicyError::UnknownMount(_) => "mount-not-available",
             PolicyError::CapabilityDenied { .. } => "capability-denied",
             PolicyError::UnsupportedDeclaration(_) => "unsupported-declaration",
+            PolicyError::InvalidLimit { .. } => "invalid-limit",
         }
     }
 }
@@ -184,6 +196,13 @@ pub struct HostPolicy {
     /// synced bundle.
     #[serde(default)]
     pub profiles: BTreeMap<String, crate::bundle::Profile>,
+    /// The `[limits]` table: the limits of every call this runtime serves,
+    /// and the ceiling no caller can exceed (fields as in
+    /// [`CallLimits`], times in milliseconds; a field left out takes the
+    /// per-call default). Without it, calls get [`CallLimits::default`]
+    /// under the ceiling [`CallLimits::ceiling`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<CallLimits>,
 }
 
 /// The `[runtime]` table: what this runtime host provides. All off by
@@ -210,6 +229,16 @@ pub struct RuntimePolicy {
     /// [`DEFAULT_MAX_WORKERS`]); creating one more is `worker-limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_workers: Option<usize>,
+    /// Tool calls running at once (default
+    /// [`crate::limits::DEFAULT_MAX_CONCURRENT_CALLS`]); the
+    /// instance pool is sized to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_calls: Option<usize>,
+    /// Tool calls waiting for a slot (default
+    /// [`crate::limits::DEFAULT_MAX_QUEUED_CALLS`]); past it a call
+    /// is refused with `busy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queued_calls: Option<usize>,
 }
 
 /// Default cap on the number of workers of one runtime.
@@ -219,6 +248,18 @@ impl RuntimePolicy {
     /// The worker cap in force.
     pub fn max_workers(&self) -> usize {
         self.max_workers.unwrap_or(DEFAULT_MAX_WORKERS)
+    }
+
+    /// The concurrency cap in force.
+    pub fn max_concurrent_calls(&self) -> usize {
+        self.max_concurrent_calls
+            .unwrap_or(crate::limits::DEFAULT_MAX_CONCURRENT_CALLS)
+    }
+
+    /// The queue bound in force.
+    pub fn max_queued_calls(&self) -> usize {
+        self.max_queued_calls
+            .unwrap_or(crate::limits::DEFAULT_MAX_QUEUED_CALLS)
     }
 }
 
@@ -276,9 +317,20 @@ impl HostPolicy {
         Ok(policy)
     }
 
-    /// Checks mount names, directories, operations, patterns and
-    /// capability references.
+    /// The limits of every call this runtime serves.
+    pub fn call_limits(&self) -> CallLimits {
+        self.limits.clone().unwrap_or_default()
+    }
+
+    /// The most any call may ask for: the `[limits]` table when present.
+    pub fn ceiling(&self) -> CallLimits {
+        self.limits.clone().unwrap_or_else(CallLimits::ceiling)
+    }
+
+    /// Checks mount names, directories, operations, patterns, capability
+    /// references and the limits.
     pub fn validate(&self) -> Result<(), PolicyError> {
+        limits::validate(self)?;
         for (name, mount) in &self.mounts {
             rules::mount_name(name).map_err(|r| {
                 PolicyError::InvalidMount(match r {

@@ -261,3 +261,40 @@ fn load_from_file() {
     assert_eq!(err.code(), "policy-unreadable");
     assert!(!err.to_string().contains(dir.path().to_str().unwrap()));
 }
+
+#[test]
+fn limits_and_the_call_pool_come_from_the_policy_within_their_ranges() {
+    let policy = HostPolicy::from_toml_str(
+        "[runtime]\nmax_concurrent_calls = 4\nmax_queued_calls = 8\n\
+         [limits]\ntimeout = 2000\nmemory_bytes = 8388608\n",
+    )
+    .unwrap();
+    assert_eq!(policy.runtime.max_concurrent_calls(), 4);
+    assert_eq!(policy.runtime.max_queued_calls(), 8);
+    let limits = policy.call_limits();
+    assert_eq!(limits.timeout, std::time::Duration::from_millis(2000));
+    assert_eq!(limits.memory_bytes, 8 * 1024 * 1024);
+    // Fields left out take the per-call defaults; the table is the ceiling.
+    assert_eq!(
+        limits.max_input_bytes,
+        crate::CallLimits::default().max_input_bytes
+    );
+    assert_eq!(policy.ceiling(), limits);
+    // Without a table: defaults under the built-in ceiling.
+    let open = HostPolicy::default();
+    assert_eq!(open.call_limits(), crate::CallLimits::default());
+    assert_eq!(open.ceiling(), crate::CallLimits::ceiling());
+    for bad in [
+        "[runtime]\nmax_concurrent_calls = 0\n",
+        "[runtime]\nmax_queued_calls = 1000000\n",
+        "[limits]\ntimeout = 0\n",
+        "[limits]\ntimeout = 700000\n",
+        "[limits]\nmemory_bytes = 1\n",
+        "[limits]\nmemories = 0\n",
+    ] {
+        let err = HostPolicy::from_toml_str(bad).unwrap_err();
+        assert_eq!(err.code(), "invalid-limit", "{bad}: {err}");
+    }
+    let err = HostPolicy::from_toml_str("[limits]\ntimeout_ms = 5\n").unwrap_err();
+    assert_eq!(err.code(), "policy-parse");
+}

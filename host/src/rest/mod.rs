@@ -38,11 +38,13 @@
 //! the `serve` CLI only listens on them.
 
 #[cfg(feature = "rest-server")]
-mod auth;
+pub(crate) mod auth;
 #[cfg(feature = "rest-client")]
 pub mod client;
 #[cfg(feature = "rest-server")]
 mod config;
+#[cfg(feature = "rest-server")]
+pub(crate) mod connections;
 #[cfg(feature = "rest-server")]
 mod error;
 #[cfg(feature = "rest-server")]

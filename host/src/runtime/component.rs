@@ -117,7 +117,10 @@ impl LoadedComponent {
             Some(cache) => cache.load_or_compile(engine, digest, compile),
             None => compile().map(|c| (c, CacheOutcome::Disabled)),
         }
-        .map_err(|e| LoadError::Compile(bounded(&e)))?;
+        .map_err(|e| match pool_refusal(&e) {
+            true => LoadError::ResourceLimit(bounded(&e)),
+            false => LoadError::Compile(bounded(&e)),
+        })?;
         let instance_pre = host_inner
             .linker
             .instantiate_pre(&component)
@@ -131,6 +134,11 @@ impl LoadedComponent {
                 pre,
             }),
         })
+    }
+
+    /// The host this component is loaded into.
+    pub fn host(&self) -> &PluginHost {
+        &self.inner.host
     }
 
     /// What static inspection found.
@@ -215,6 +223,23 @@ impl LoadedComponent {
     }
 }
 
+/// Whether wasmtime's pooling allocator refused the component at load:
+/// it declares more core instances, memories or tables, or a larger
+/// initial memory or table, than the pool's per-call slots hold (the host
+/// ceiling). The texts are wasmtime's (pinned version); `tests/tests/pool.rs`
+/// checks each kind maps.
+fn pool_refusal(err: &wasmtime::Error) -> bool {
+    let text = format!("{err:#}");
+    [
+        "in the pooling allocator",
+        "exceeds the per-instance limit",
+        "exceeds the total tables limit",
+        "which exceeds the limit of",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
 /// wasmtime refuses a store's N+1th instance, memory or table with an
 /// error (not a trap) whose text names the count (pinned wasmtime version;
 /// `tests/tests/limits.rs` checks each kind maps).
@@ -263,6 +288,12 @@ fn classify_trap(
         Some(Trap::StackOverflow) => CallError::StackOverflow,
         Some(Trap::OutOfFuel) => CallError::FuelExhausted,
         Some(trap) => CallError::Trap(trap.to_string()),
+        None if err
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some() =>
+        {
+            CallError::Busy
+        }
         None => count_limit(err)
             .unwrap_or_else(|| CallError::Trap(crate::diag::bound(&err.to_string(), 200))),
     }

@@ -20,6 +20,11 @@ pub enum LoadError {
     /// A tool schema in the manifest could not be compiled.
     #[error("a tool schema cannot be compiled: {0}")]
     Schema(String),
+    /// The component declares more instances, memories or tables, or a
+    /// bigger initial memory or table, than the host's per-call ceiling
+    /// allows: no call of it could ever run.
+    #[error("the component needs more than the host allows a call: {0}")]
+    ResourceLimit(String),
 }
 
 impl ErrorCode for LoadError {
@@ -29,6 +34,7 @@ impl ErrorCode for LoadError {
             LoadError::Compile(_) => "compile",
             LoadError::Link(_) => "link",
             LoadError::Schema(_) => "schema",
+            LoadError::ResourceLimit(_) => "resource-limit",
         }
     }
 }
@@ -96,6 +102,11 @@ pub enum CallError {
     /// The grants belong to another plugin identity.
     #[error("the grants were issued for another plugin")]
     GrantMismatch,
+    /// Every call slot is taken and the queue is full, or the call's
+    /// deadline passed while it waited (`runtime/pool.rs`). No plugin code
+    /// ran; the caller may retry later.
+    #[error("the host is busy: every call slot is taken; retry later")]
+    Busy,
     /// Host-side failure (instantiation, a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
@@ -120,6 +131,7 @@ impl ErrorCode for CallError {
             CallError::FuelExhausted => "fuel-exhausted",
             CallError::Trap(_) => "trap",
             CallError::GrantMismatch => "grant-mismatch",
+            CallError::Busy => "busy",
             CallError::Internal(_) => "internal",
         }
     }

@@ -9,12 +9,15 @@
 //!   run one call on a fresh store;
 //! - `state`: the per-call store data (the views the host APIs see);
 //! - `wasi`: the authority-free WASI subset in the linker;
-//! - `limiter`: the store limiter; `cache`: the on-disk compile cache.
+//! - `limiter`: the store limiter; `cache`: the on-disk compile cache;
+//! - `pool`: admission to the call pool (a concurrency cap and a bounded
+//!   queue, `busy` past it) and the pooled instance allocation sized to it.
 
 pub mod cache;
 mod component;
 pub mod error;
 mod limiter;
+pub mod pool;
 mod state;
 mod wasi;
 
@@ -26,29 +29,87 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
 
-pub use self::cache::CacheOutcome;
 use self::cache::CompileCache;
+pub use self::cache::{CacheOutcome, DEFAULT_CACHE_MAX_BYTES};
 pub(crate) use self::component::LoadedComponent;
 pub use self::component::{CallOutcome, MAX_TOOL_NAME_BYTES};
 pub use self::error::{BuildError, CallError, LoadError};
+use self::pool::CallSlots;
 use self::state::CallState;
 use crate::fs::locks::LockRegistry;
+use crate::limits::{CallLimits, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_QUEUED_CALLS};
 
 /// How often the epoch advances; timeouts have this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Configures a [`PluginHost`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PluginHostBuilder {
     cache_dir: Option<PathBuf>,
+    cache_max_bytes: u64,
     fuel: bool,
     locks: Option<Arc<LockRegistry>>,
+    ceiling: CallLimits,
+    max_concurrent_calls: usize,
+    max_queued_calls: usize,
+    pooling: bool,
+}
+
+impl Default for PluginHostBuilder {
+    fn default() -> Self {
+        PluginHostBuilder {
+            cache_dir: None,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
+            fuel: false,
+            locks: None,
+            ceiling: CallLimits::ceiling(),
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            max_queued_calls: DEFAULT_MAX_QUEUED_CALLS,
+            pooling: true,
+        }
+    }
 }
 
 impl PluginHostBuilder {
     /// Caches compiled components in `dir` (host-private; see [`cache`]).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Bounds the compile cache's total size; the least recently used
+    /// entries are evicted past it (default [`DEFAULT_CACHE_MAX_BYTES`]).
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
+        self
+    }
+
+    /// The most any call may ask for ([`CallLimits::ceiling`] by default,
+    /// the host policy's `[limits]` in a service): every call's limits are
+    /// capped by it, and the instance pool is sized from it.
+    pub fn ceiling(mut self, ceiling: CallLimits) -> Self {
+        self.ceiling = ceiling;
+        self
+    }
+
+    /// Calls running at once (default [`DEFAULT_MAX_CONCURRENT_CALLS`]);
+    /// the instance pool holds exactly this many calls.
+    pub fn max_concurrent_calls(mut self, n: usize) -> Self {
+        self.max_concurrent_calls = n.max(1);
+        self
+    }
+
+    /// Calls waiting for a slot (default [`DEFAULT_MAX_QUEUED_CALLS`]);
+    /// past it a call fails at once with `busy`.
+    pub fn max_queued_calls(mut self, n: usize) -> Self {
+        self.max_queued_calls = n;
+        self
+    }
+
+    /// Uses the pooling instance allocator (the default) or allocates each
+    /// instance on demand (for comparison in the benchmarks).
+    pub fn pooling(mut self, enabled: bool) -> Self {
+        self.pooling = enabled;
         self
     }
 
@@ -72,6 +133,12 @@ impl PluginHostBuilder {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.consume_fuel(self.fuel);
+        if self.pooling {
+            config.allocation_strategy(pool::pooling_config(
+                self.max_concurrent_calls,
+                &self.ceiling,
+            ));
+        }
         let engine = Engine::new(&config).map_err(err)?;
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker).map_err(err)?;
@@ -82,9 +149,14 @@ impl PluginHostBuilder {
             inner: Arc::new(HostInner {
                 engine,
                 linker,
-                cache: self.cache_dir.map(CompileCache::new),
+                cache: self
+                    .cache_dir
+                    .map(|dir| CompileCache::new(dir, self.cache_max_bytes)),
                 fuel: self.fuel,
                 locks: self.locks.unwrap_or_default(),
+                slots: CallSlots::new(self.max_concurrent_calls, self.max_queued_calls),
+                max_concurrent_calls: self.max_concurrent_calls,
+                ceiling: self.ceiling,
                 stop,
             }),
         })
@@ -117,6 +189,9 @@ struct HostInner {
     cache: Option<CompileCache>,
     fuel: bool,
     locks: Arc<LockRegistry>,
+    slots: CallSlots,
+    max_concurrent_calls: usize,
+    ceiling: CallLimits,
     stop: Arc<AtomicBool>,
 }
 
@@ -142,5 +217,20 @@ impl PluginHost {
     /// same registry to never race plugin writes.
     pub fn locks(&self) -> Arc<LockRegistry> {
         self.inner.locks.clone()
+    }
+
+    /// The most any call may ask for; every call's limits are capped by it.
+    pub fn ceiling(&self) -> &CallLimits {
+        &self.inner.ceiling
+    }
+
+    /// Calls running now, of at most `max_concurrent_calls`.
+    pub fn running_calls(&self) -> usize {
+        self.inner.slots.running(self.inner.max_concurrent_calls)
+    }
+
+    /// Admission to the call pool.
+    pub(crate) fn slots(&self) -> &CallSlots {
+        &self.inner.slots
     }
 }

@@ -159,6 +159,8 @@ pub enum RuntimeErrorCode {
     RequestTimeout,
     /// The runtime already holds as many workers as its policy allows.
     WorkerLimit,
+    /// Every tool-call slot is taken and the queue is full; retry later.
+    Busy,
     /// Runtime-side state failed an integrity check (a stored bundle
     /// edited or corrupted on disk); the operator must repair or resync it.
     Integrity,
@@ -186,6 +188,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::Transport => "transport",
             RuntimeErrorCode::RequestTimeout => "request-timeout",
             RuntimeErrorCode::WorkerLimit => "worker-limit",
+            RuntimeErrorCode::Busy => "busy",
             RuntimeErrorCode::Integrity => "integrity",
             RuntimeErrorCode::Internal => "internal",
         }
@@ -209,6 +212,7 @@ impl RuntimeErrorCode {
             RuntimeErrorCode::PayloadTooLarge => 413,
             RuntimeErrorCode::Transport => 502,
             RuntimeErrorCode::WorkerLimit => 429,
+            RuntimeErrorCode::Busy => 503,
             RuntimeErrorCode::RequestTimeout => 408,
             RuntimeErrorCode::Integrity | RuntimeErrorCode::Internal => 500,
         }

@@ -19,7 +19,6 @@ use super::api::{
     RuntimeErrorCode as Code, WorkerInfo,
 };
 use super::resolve::{self, Context, ResolvedPlugin, bundle_store_error};
-use crate::CallLimits;
 use crate::bundle::{Availability, BundleStore, BundleSummary, ConfigBundle, StoreOutcome};
 use crate::error::ErrorCode;
 use crate::identity::PluginPin;
@@ -101,8 +100,12 @@ impl EmbeddedRuntime {
                 .unwrap_or_else(|| state.join("plugins")),
         )
         .map_err(|e| internal("plugin store", e))?;
+        let runtime_policy = &config.policy.runtime;
         let host = PluginHost::builder()
             .cache_dir(state.join("cache"))
+            .ceiling(config.policy.ceiling())
+            .max_concurrent_calls(runtime_policy.max_concurrent_calls())
+            .max_queued_calls(runtime_policy.max_queued_calls())
             .build()
             .map_err(|e| internal("engine", e))?;
         let workers_dir = state.join("workers");
@@ -379,7 +382,12 @@ impl Runtime for EmbeddedRuntime {
         let started = Instant::now();
         let outcome = plugin
             .plugin
-            .call(plugin.grants.clone(), tool, &input, CallLimits::default())
+            .call(
+                plugin.grants.clone(),
+                tool,
+                &input,
+                self.inner.policy.call_limits(),
+            )
             .await;
         let code = outcome.result.as_ref().map_or_else(|e| e.code(), |_| "ok");
         crate::metrics::record_tool_call(code, started.elapsed().as_secs_f64());
@@ -388,6 +396,10 @@ impl Runtime for EmbeddedRuntime {
             // before the redesign (`invalid-input`), as a runtime error.
             Err(CallError::InvalidInput(m)) => {
                 return Err(RuntimeError::new(Code::InvalidInput, m));
+            }
+            // No slot: the service is saturated, not the tool (503).
+            Err(CallError::Busy) => {
+                return Err(RuntimeError::new(Code::Busy, CallError::Busy.to_string()));
             }
             Ok(value) => (Some(value), None),
             Err(e) => (

@@ -1,0 +1,44 @@
+//! The `[limits]` table and the `[runtime]` call-pool settings: each
+//! value within its allowed range, or `invalid-limit` naming the field.
+
+use super::{HostPolicy, PolicyError};
+use crate::limits::CallLimits;
+
+/// Most calls a policy may let run at once.
+pub const MAX_CONCURRENT_CALLS: usize = 4096;
+/// Most calls a policy may let wait.
+pub const MAX_QUEUED_CALLS: usize = 65_536;
+
+pub(super) fn validate(policy: &HostPolicy) -> Result<(), PolicyError> {
+    let bad = |field: &'static str, reason: &'static str| {
+        Err(PolicyError::InvalidLimit { field, reason })
+    };
+    let concurrent = policy.runtime.max_concurrent_calls();
+    if concurrent == 0 || concurrent > MAX_CONCURRENT_CALLS {
+        return bad("runtime.max_concurrent_calls", "must be 1..=4096");
+    }
+    if policy.runtime.max_queued_calls() > MAX_QUEUED_CALLS {
+        return bad("runtime.max_queued_calls", "must be at most 65536");
+    }
+    let Some(limits) = &policy.limits else {
+        return Ok(());
+    };
+    let ceiling = CallLimits::ceiling();
+    if limits.timeout.is_zero() || limits.timeout > crate::limits::MAX_CALL_TIMEOUT {
+        return bad("limits.timeout", "must be 1..=600000 milliseconds");
+    }
+    if limits.memory_bytes < 64 * 1024 || limits.memory_bytes > 4 * 1024 * 1024 * 1024 {
+        return bad("limits.memory_bytes", "must be 64 KiB..=4 GiB");
+    }
+    let counts = [
+        ("limits.instances", limits.instances, ceiling.instances),
+        ("limits.memories", limits.memories, ceiling.memories),
+        ("limits.tables", limits.tables, ceiling.tables),
+    ];
+    for (field, value, max) in counts {
+        if value == 0 || value > max * 4 {
+            return bad(field, "must be 1..=4 x the built-in ceiling");
+        }
+    }
+    Ok(())
+}
