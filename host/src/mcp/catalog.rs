@@ -145,15 +145,44 @@ fn annotations(grants: &GrantSet) -> ToolAnnotations {
         .open_world(false)
 }
 
-/// A schema as a JSON object (MCP requires an object schema; anything else
-/// is wrapped as "any object", which the host's own validation still
-/// narrows).
+/// A schema as MCP requires it: a JSON object whose `type` is `"object"`
+/// (clients refuse a whole `tools/list` otherwise). A schema without a
+/// `type` gets one; a schema of another type, or not an object at all,
+/// becomes "any object" — the host's own validation against the
+/// manifest's schema still runs on every call.
 fn object(schema: Value) -> JsonObject {
-    match schema {
+    let mut map = match schema {
         Value::Object(map) => map,
-        _ => json!({"type": "object"})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
+        _ => JsonObject::new(),
+    };
+    match map.get("type") {
+        Some(Value::String(t)) if t == "object" => map,
+        None => {
+            map.insert("type".into(), json!("object"));
+            map
+        }
+        Some(_) => JsonObject::from_iter([("type".to_owned(), json!("object"))]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_is_an_object_schema() {
+        let typed = json!({"type": "object", "required": ["path"]});
+        assert_eq!(Value::Object(object(typed.clone())), typed);
+        let untyped = object(json!({"properties": {"a": {"type": "string"}}}));
+        assert_eq!(untyped["type"], "object");
+        assert!(untyped.contains_key("properties"));
+        assert_eq!(
+            Value::Object(object(json!({"type": "string"}))),
+            json!({"type": "object"})
+        );
+        assert_eq!(
+            Value::Object(object(json!(true))),
+            json!({"type": "object"})
+        );
     }
 }

@@ -153,9 +153,22 @@ pub(crate) fn tool_result(result: Result<Value, CallError>) -> CallToolResult {
             result
         }
         Err(error) => {
-            let text = format!("{}: {error}", error.code());
+            let text = format!("{}: {}", error.code(), detail(&error));
             CallToolResult::error(vec![ContentBlock::text(text)])
         }
+    }
+}
+
+/// The message of `error` without the words its code already says.
+fn detail(error: &CallError) -> String {
+    match error {
+        CallError::UnknownTool(m)
+        | CallError::InvalidInput(m)
+        | CallError::ToolFailed(m)
+        | CallError::OutputInvalid(m)
+        | CallError::Trap(m)
+        | CallError::Internal(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -250,6 +263,12 @@ mod tests {
         let text = serde_json::to_value(&result.content).unwrap().to_string();
         assert!(text.contains("busy: the host is busy"), "{text}");
         assert!(result.structured_content.is_none());
+        let failed = tool_result(Err(CallError::ToolFailed("denied: not granted".into())));
+        let text = serde_json::to_value(&failed.content).unwrap().to_string();
+        assert!(
+            text.contains("\"tool-failed: denied: not granted\""),
+            "{text}"
+        );
         let ok = tool_result(Ok(json!({"a": 1})));
         assert_eq!(ok.is_error, Some(false));
         assert_eq!(ok.structured_content, Some(json!({"a": 1})));
