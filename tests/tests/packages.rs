@@ -154,7 +154,14 @@ fn the_rejection_catalogue() {
     );
 
     let manifest_text = String::from_utf8(manifest.clone()).unwrap();
-    let wasi_fs = component_bytes("wasi-fs-importer");
+    // A component importing wasi:http (outside the allowed set, not inert).
+    let wasi_http = wat::parse_str(
+        r#"(component
+            (import "wasi:http/outgoing-handler@0.2.0" (instance))
+            (instance $tool)
+            (export "yoi:plugin/tool@1.0.0" (instance $tool)))"#,
+    )
+    .expect("component text");
     let hello = component_bytes("hello");
     let cases: Vec<(&str, Vec<u8>)> = vec![
         (
@@ -267,7 +274,7 @@ fn the_rejection_catalogue() {
             "forbidden-import",
             archive(&[
                 file("plugin.toml", manifest.clone()),
-                file("notes.wasm", wasi_fs),
+                file("notes.wasm", wasi_http),
             ]),
         ),
         (

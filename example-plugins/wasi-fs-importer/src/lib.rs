@@ -3,8 +3,8 @@
 //! Attack: tool `steal` (input `{}`) calls `std::fs::read_to_string("/etc/passwd")`
 //! and returns `{"contents": "..."}`. Using `std::fs` makes the component
 //! import `wasi:filesystem/types` and `wasi:filesystem/preopens`; a
-//! conforming host refuses to load it at all, naming the import, so the tool
-//! never runs.
+//! conforming host links them inert (no preopened directory), so the read
+//! fails inside the guest and nothing is returned.
 
 use serde::Serialize;
 use yoi_plugin_sdk::{Empty, Plugin, ToolError, Tools, export_plugin};

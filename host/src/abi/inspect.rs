@@ -5,7 +5,9 @@
 //!
 //! The import allowlist is the ABI's host interfaces plus the
 //! authority-free WASI 0.2 subset ([`ALLOWED_WASI_INTERFACES`]) that Rust's
-//! `wasm32-wasip2` std pulls in. The runtime's linker holds exactly these
+//! `wasm32-wasip2` std and stock JS/Python toolchains pull in; of these,
+//! `wasi:filesystem` and `wasi:sockets` are inert (linked with no
+//! preopens and no network). The runtime's linker holds exactly these
 //! (`runtime/wasi.rs`), so the rule is enforced twice: here by inspection,
 //! there by construction.
 
@@ -36,7 +38,29 @@ pub const ALLOWED_WASI_INTERFACES: &[&str] = &[
     "wasi:random/random",
     "wasi:random/insecure",
     "wasi:random/insecure-seed",
+    // Inert: linked so stock toolchains' components load (componentize-py
+    // imports them whether or not the code uses them), but they grant
+    // nothing — no preopened directory, every socket operation refused.
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
 ];
+
+/// The allowed WASI interfaces that are linked but grant nothing (no
+/// preopens, no network): `show` lists them as such.
+pub const INERT_WASI_PACKAGES: &[&str] = &["wasi:filesystem/", "wasi:sockets/"];
+
+/// Whether `import` is one of the inert interfaces
+/// ([`INERT_WASI_PACKAGES`]).
+pub fn import_is_inert(import: &str) -> bool {
+    INERT_WASI_PACKAGES.iter().any(|p| import.starts_with(p))
+}
 
 /// The WASI version family the allowed interfaces must come from.
 pub const WASI_VERSION_PREFIX: &str = "0.2.";
@@ -206,14 +230,21 @@ mod tests {
             "wasi:cli/stdout@0.2.3",
             "wasi:io/streams@0.2.0",
             "wasi:random/random@0.2.6",
+            // Inert (no preopens, no network):
+            "wasi:filesystem/types@0.2.9",
+            "wasi:filesystem/preopens@0.2.3",
+            "wasi:sockets/tcp@0.2.3",
         ] {
             assert!(import_allowed(v1, ok), "{ok}");
         }
+        assert!(import_is_inert("wasi:sockets/tcp@0.2.3"));
+        assert!(!import_is_inert("wasi:cli/stdout@0.2.3"));
         for bad in [
-            "wasi:filesystem/types@0.2.3",
-            "wasi:filesystem/preopens@0.2.3",
-            "wasi:sockets/tcp@0.2.3",
             "wasi:http/outgoing-handler@0.2.3",
+            "wasi:http/types@0.2.3",
+            "wasi:filesystem/types@0.3.0",
+            "wasi:sockets/tcp",
+            "wasi:keyvalue/store@0.2.0",
             "wasi:cli/stdout@0.3.0",
             "wasi:cli/stdout",
             "yoi:plugin/fs@2.0.0",

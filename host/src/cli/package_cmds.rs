@@ -86,6 +86,7 @@ fn summary(package: &Package) -> serde_json::Value {
         "tools": m.tools.iter().map(|t| json!({"name": t.name, "description": t.description})).collect::<Vec<_>>(),
         "requested": m.permissions,
         "imports": package.info.imports,
+        "inert_imports": package.info.imports.iter().filter(|i| inspect::import_is_inert(i)).collect::<Vec<_>>(),
         "exports": package.info.exports,
     })
 }
@@ -291,11 +292,20 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
         }
         s += "imports\n";
         for i in &package.info.imports {
-            s += &format!("  {i}\n");
+            s += &format!("  {i}{}\n", inert_note(i));
         }
         s.trim_end().to_owned()
     });
     Ok(())
+}
+
+/// How `show` marks an import that is linked but grants nothing.
+fn inert_note(import: &str) -> &'static str {
+    if inspect::import_is_inert(import) {
+        "  (linked, grants nothing)"
+    } else {
+        ""
+    }
 }
 
 fn show_component(out: Out, path: &Path) -> Result<(), Failure> {
@@ -312,6 +322,7 @@ fn show_component(out: Out, path: &Path) -> Result<(), Failure> {
     out.emit(
         json!({
             "digest": digest, "imports": scan.imports, "exports": scan.exports,
+            "inert_imports": scan.imports.iter().filter(|i| inspect::import_is_inert(i)).collect::<Vec<_>>(),
             "declared_tools": scan.declared_tools,
             "abi": verdict.as_ref().ok().map(|i| i.abi),
             "fits_abi": verdict.is_ok(),
@@ -323,7 +334,11 @@ fn show_component(out: Out, path: &Path) -> Result<(), Failure> {
                 let ok = crate::abi::AbiVersion::ALL
                     .into_iter()
                     .any(|abi| inspect::import_allowed(abi, i));
-                s += &format!("  {} {i}\n", if ok { "ok" } else { "NO" });
+                s += &format!(
+                    "  {} {i}{}\n",
+                    if ok { "ok" } else { "NO" },
+                    inert_note(i)
+                );
             }
             s += "exports\n";
             for e in &scan.exports {

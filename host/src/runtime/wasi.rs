@@ -1,12 +1,15 @@
 //! The authority-free WASI subset a `wasm32-wasip2` guest may import.
 //!
-//! Rust's std for `wasm32-wasip2` imports parts of WASI even when a plugin
-//! never uses them. This module links exactly the parts that carry no
-//! authority — `wasi:cli` stdio/environment/exit/terminal, `wasi:io`,
-//! `wasi:clocks`, `wasi:random` — and nothing else: `wasi:filesystem`,
-//! `wasi:sockets` and `wasi:http` are not in the linker at all, so even a
+//! Rust's std for `wasm32-wasip2` and stock JS/Python toolchains import
+//! parts of WASI even when a plugin never uses them. This module links
+//! exactly the parts that carry no authority — `wasi:cli`
+//! stdio/environment/exit/terminal, `wasi:io`, `wasi:clocks`,
+//! `wasi:random` — plus two **inert** ones: `wasi:filesystem` with no
+//! preopened directory (a guest can never obtain a descriptor, so every
+//! file operation fails) and `wasi:sockets` with TCP, UDP and name lookup
+//! refused. Nothing else is in the linker (`wasi:http` is not), so even a
 //! component that slipped past static inspection could not instantiate with
-//! them. The context has an empty environment, no arguments, no preopened
+//! it. The context has an empty environment, no arguments, no preopened
 //! directories, no network, empty stdin, and stdout/stderr captured into
 //! bounded in-memory pipes.
 //!
@@ -24,11 +27,13 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView, WasiClocksView as _};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
-use wasmtime_wasi::p2::bindings::{cli, clocks, random, sync};
+use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView as _};
 use wasmtime_wasi::{WasiCtx, WasiView};
 
 use super::state::CallState;
@@ -139,6 +144,18 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
     sync::io::error::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     sync::io::poll::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
     sync::io::streams::add_to_linker::<T, HasIo>(l, |t| t.ctx().table)?;
+    // Inert: no preopens in the context, so no descriptor ever exists.
+    filesystem::preopens::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
+    sync::filesystem::types::add_to_linker::<T, WasiFilesystem>(l, T::filesystem)?;
+    // Inert: the context refuses TCP, UDP and name lookup.
+    let network = sockets::network::LinkOptions::default();
+    sockets::network::add_to_linker::<T, WasiSockets>(l, &network, T::sockets)?;
+    sockets::instance_network::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::tcp_create_socket::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sockets::ip_name_lookup::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sync::sockets::tcp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sync::sockets::udp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    sync::sockets::udp_create_socket::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
     Ok(())
 }
 
