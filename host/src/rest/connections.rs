@@ -8,7 +8,11 @@
 //!   keep-alive connections;
 //! - a connection lives at most `max_lifetime`;
 //! - on shutdown, accepting stops, requests in flight get at most
-//!   `shutdown_grace`, and the rest are dropped.
+//!   `shutdown_grace`, and the rest are dropped;
+//! - a client that hangs up while its request runs has the request's
+//!   handler dropped at once (hyper detects the end of stream on a busy
+//!   connection), and with it the tool call, which is cancelled
+//!   (`tests::a_client_that_goes_away_drops_its_request`).
 //!
 //! (The per-request timeout is a layer of each router.)
 
@@ -74,4 +78,76 @@ pub(crate) async fn serve_bounded(
     connections.abort_all();
     while connections.join_next().await.is_some() {}
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::routing::post;
+
+    use super::*;
+
+    /// Sets its flag when dropped (as a dropped call future cancels its call).
+    struct Dropped(Arc<AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_client_that_goes_away_drops_its_request() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = dropped.clone();
+        let app = Router::new().route(
+            "/slow",
+            post(move || {
+                let guard = Dropped(flag.clone());
+                async move {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    drop(guard);
+                    "done"
+                }
+            }),
+        );
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(serve_bounded(
+            listener,
+            app,
+            ConnectionLimits::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        // A complete request, then the client hangs up before the answer.
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!dropped.load(Ordering::SeqCst), "still running while connected");
+        drop(client);
+        let started = std::time::Instant::now();
+        while !dropped.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the handler (and with it the call) was dropped when the client left"
+        );
+        let _ = stop.send(());
+        rt.block_on(server).unwrap().unwrap();
+    }
 }
