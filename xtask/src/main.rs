@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation.
 //!
 //! - `build-plugins`: installs the `wasm32-wasip2` target if missing, builds
-//!   every example plugin into a component, copies them to `target/plugins/`;
+//!   every example plugin into a component (Rust; and JavaScript and Python
+//!   with pinned toolchains it installs under `target/toolchains/`), copies
+//!   them to `target/plugins/`;
 //! - `demo`: the README's main job (build, grant a sample directory, call
 //!   tools, show a denied escape);
 //! - `test`: everything CI runs (fmt, clippy, plugins, all tests);
@@ -13,6 +15,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod demo;
+mod polyglot;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -112,6 +115,9 @@ pub(crate) fn build_plugins(root: &Path) -> Result<PathBuf> {
     if count == 0 {
         bail!("no components were built in {}", built.display());
     }
+    // JavaScript and Python examples, with pinned toolchains cached under
+    // target/toolchains (installed on first use).
+    count += polyglot::build_js_and_python(root, &out)?.len();
     eprintln!("built {count} plugin components into {}", out.display());
     Ok(out)
 }
@@ -201,6 +207,10 @@ fn embedding_core_is_lean() -> Result<()> {
     Ok(())
 }
 
+/// Builds the plugins and the release CLI, runs the benchmark suite
+/// (`tests/benches/runtime/`): it prints the table and writes
+/// `target/bench/latest.json` and `latest.md`. Extra arguments go to
+/// `cargo bench`.
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     build_plugins(root)?;
     run(cargo().args([
@@ -211,5 +221,23 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
         "--bin",
         "yoi-plugin",
     ]))?;
-    run(cargo().args(["bench", "-p", "yoi-e2e-tests"]).args(args))
+    let out = root.join("target/bench");
+    let latest = out.join("latest.json");
+    // A stale table must not pass for this run's.
+    if latest.exists() {
+        std::fs::remove_file(&latest)?;
+    }
+    run(cargo()
+        .args(["bench", "-p", "yoi-e2e-tests", "--bench", "runtime"])
+        .args(args)
+        .env("YOI_BENCH_OUT", &out))?;
+    if !latest.is_file() {
+        bail!("the benchmark did not write {}", latest.display());
+    }
+    eprintln!(
+        "bench results: {} and {}",
+        latest.display(),
+        out.join("latest.md").display()
+    );
+    Ok(())
 }

@@ -1,0 +1,110 @@
+//! Plugins written in JavaScript (componentize-js) and Python
+//! (componentize-py, stock: no `--stub-wasi`) run on the same call path as
+//! Rust ones, under the same grants: a granted read works, an escape is
+//! refused with its fs code, a write without a write grant is denied, and
+//! the Python component's inert `wasi:filesystem`/`wasi:sockets` imports
+//! reach nothing. `cargo xtask build-plugins` builds both examples.
+
+use serde_json::json;
+use yoi_e2e_tests::*;
+use yoi_plugin_host::{CallError, CallLimits, GrantSpec, Operation};
+
+fn failed_text(err: CallError) -> String {
+    match err {
+        CallError::ToolFailed(m) | CallError::InvalidInput(m) => m,
+        other => panic!("expected a tool error, got {other:?}"),
+    }
+}
+
+#[test]
+fn javascript_hello_greets() {
+    let hello = load("hello-js");
+    assert!(
+        hello
+            .info()
+            .imports
+            .iter()
+            .all(|i| i.starts_with("yoi:plugin/")),
+        "the JS example imports no WASI: {:?}",
+        hello.info().imports
+    );
+    let g = grants(&hello, &[]);
+    let out = call_ok(&hello, &g, "greet", &json!({"name": "js"}));
+    assert_eq!(out["greeting"], "Hello, js!");
+    // A bad input is a typed tool error, not a trap.
+    let err = call(&hello, &g, "greet", &json!({"nom": 1}))
+        .result
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid-input", "{err}");
+}
+
+#[test]
+fn python_notes_reads_within_its_grant_only() {
+    let notes = load("notes-py");
+    assert!(
+        notes
+            .info()
+            .imports
+            .iter()
+            .any(|i| i.starts_with("wasi:filesystem/")),
+        "stock componentize-py imports wasi:filesystem (linked inert)"
+    );
+    let sb = Sandbox::new();
+    sb.file("todo.md", "buy milk\n");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "top secret").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), sb.mount.join("link")).unwrap();
+    let read_only = grants(
+        &notes,
+        &[GrantSpec::new("notes", &sb.mount, &[Operation::Read])],
+    );
+    let out = call_ok(
+        &notes,
+        &read_only,
+        "read",
+        &json!({"path": "notes/todo.md"}),
+    );
+    assert!(out.to_string().contains("buy milk"), "{out}");
+    let limits = CallLimits::default();
+    for (path, code) in [
+        ("notes/../../etc/passwd", "invalid-path"),
+        ("/etc/passwd", "invalid-path"),
+        ("notes/link", "symlink"),
+        ("other/x", "denied"),
+    ] {
+        let input = json!({ "path": path }).to_string();
+        let err = notes
+            .call_blocking(read_only.clone(), "read", &input, &limits)
+            .result
+            .unwrap_err();
+        let text = failed_text(err);
+        assert!(text.contains(code), "{path}: {text}");
+        assert!(!text.contains("top secret") && !text.contains(&*outside.path().to_string_lossy()));
+    }
+    // Append needs a write grant.
+    let input = json!({"path": "notes/todo.md", "text": "and eggs"}).to_string();
+    let err = notes
+        .call_blocking(read_only, "append", &input, &limits)
+        .result
+        .unwrap_err();
+    assert!(failed_text(err).contains("denied"));
+    assert_eq!(
+        std::fs::read_to_string(sb.mount.join("todo.md")).unwrap(),
+        "buy milk\n"
+    );
+    let writable = grants(
+        &notes,
+        &[GrantSpec::new(
+            "notes",
+            &sb.mount,
+            &[Operation::Read, Operation::Write],
+        )],
+    );
+    let input = json!({"path": "notes/todo.md", "text": "and eggs"});
+    call_ok(&notes, &writable, "append", &input);
+    let text = std::fs::read_to_string(sb.mount.join("todo.md")).unwrap();
+    assert!(
+        text.starts_with("buy milk\n") && text.contains("and eggs"),
+        "{text}"
+    );
+}
