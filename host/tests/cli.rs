@@ -305,3 +305,29 @@ fn misleading_inputs_get_precise_errors() {
     );
     assert_eq!(code(bad_grant), (Some(4), "invalid-grant".to_owned()));
 }
+
+/// `yoi-plugin show X | head -1`: a reader that goes away early is not a
+/// panic (Rust ignores SIGPIPE, so a plain `println!` would panic).
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let temp = tempfile::tempdir().unwrap();
+    let component =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/hello.wasm");
+    if !component.is_file() {
+        panic!("run `cargo xtask build-plugins` first");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yoi-plugin"))
+        .arg("--store")
+        .arg(temp.path())
+        .arg("show")
+        .arg(&component)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before any output
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+}

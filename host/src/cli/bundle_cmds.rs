@@ -93,7 +93,7 @@ fn emit_sealed(out: Out, sealed: &ConfigBundle, output: Option<PathBuf>) -> Resu
                 format!("sealed {} digest {}", path.display(), sealed.digest)
             });
         }
-        None => println!("{text}"),
+        None => crate::cli::print_line(&text),
     }
     Ok(())
 }

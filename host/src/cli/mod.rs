@@ -167,11 +167,11 @@ impl Out {
     /// Prints `value` as JSON, or `human` as text.
     pub fn emit(self, value: Value, human: impl FnOnce() -> String) {
         if self.json {
-            println!("{value}");
+            print_line(&value.to_string());
         } else {
             let text = term::printable(&human());
             if !text.is_empty() {
-                println!("{text}");
+                print_line(&text);
             }
         }
     }
@@ -180,6 +180,14 @@ impl Out {
     pub fn json(self) -> bool {
         self.json
     }
+}
+
+/// Writes one line to stdout. A reader that went away (`show | head`) is
+/// not an error worth a panic: the rest of the output is dropped.
+pub(crate) fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 fn default_store() -> PathBuf {
@@ -250,9 +258,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if out.json {
-                println!(
-                    "{}",
-                    json!({ "error": { "code": f.code, "message": f.message } })
+                print_line(
+                    &json!({ "error": { "code": f.code, "message": f.message } }).to_string(),
                 );
             } else {
                 eprintln!(

@@ -137,7 +137,10 @@ mod tests {
             .write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
             .unwrap();
         std::thread::sleep(Duration::from_millis(200));
-        assert!(!dropped.load(Ordering::SeqCst), "still running while connected");
+        assert!(
+            !dropped.load(Ordering::SeqCst),
+            "still running while connected"
+        );
         drop(client);
         let started = std::time::Instant::now();
         while !dropped.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
