@@ -108,3 +108,27 @@ fn python_notes_reads_within_its_grant_only() {
         "{text}"
     );
 }
+
+/// A JS component records no tool list: packing the directory probes it
+/// (no grants) and records the manifest's tools; a manifest tool the
+/// component does not have is `tool-not-exported`, as for Rust.
+#[test]
+fn packing_probes_and_records_the_tools_of_any_language() {
+    use yoi_plugin_host::ErrorCode;
+    use yoi_plugin_host::package::Package;
+    let component = plugins_dir().join("hello-js.wasm");
+    let package = Package::from_dir_declaring(&example_dir("hello-js"), Some(&component), host())
+        .unwrap_or_else(|e| panic!("[{}] {e}", e.code()));
+    assert_eq!(package.info.declared_tools, Some(vec!["greet".to_owned()]));
+    // Without probing, the same directory has no tool list to check.
+    let err = Package::from_dir(&example_dir("hello-js"), Some(&component)).unwrap_err();
+    assert_eq!(err.code(), "tools-not-declared");
+    // A declared tool the component lacks.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(example_dir("hello-js").join("plugin.toml")).unwrap();
+    let extra = "\n[[tools]]\nname = \"shout\"\ndescription = \"not there\"\ninput_schema = { type = \"object\" }\n";
+    let manifest = manifest.replace("\n[permissions]", &format!("{extra}\n[permissions]"));
+    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
+    let err = Package::from_dir_declaring(dir.path(), Some(&component), host()).unwrap_err();
+    assert_eq!(err.code(), "tool-not-exported", "{err}");
+}

@@ -218,12 +218,14 @@ pub fn main() -> ExitCode {
     let store = cli.store.unwrap_or_else(default_store);
     let result = match cli.command {
         Command::New { name, dir, sdk } => starter::new(out, &name, dir, sdk),
-        Command::Check { path, component } => package_cmds::check(out, &path, component.as_deref()),
+        Command::Check { path, component } => {
+            package_cmds::check(out, &store, &path, component.as_deref())
+        }
         Command::Pack {
             dir,
             output,
             component,
-        } => package_cmds::pack(out, &dir, output, component.as_deref()),
+        } => package_cmds::pack(out, &store, &dir, output, component.as_deref()),
         Command::Install { file, source } => package_cmds::install(out, &store, &file, &source),
         Command::List => package_cmds::list(out, &store),
         Command::Show { target, grants } => package_cmds::show(out, &store, &target, &grants),

@@ -63,9 +63,20 @@ fn spinner(out: Out, message: &str) -> ProgressBar {
 }
 
 /// Reads a plugin directory or a package file.
-fn open_package(path: &Path, component: Option<&Path>) -> Result<Package, Failure> {
+/// A plugin directory (its tools probed if the component does not record
+/// them, `package/probe.rs`) or a package archive.
+fn open_package(
+    store_dir: &Path,
+    path: &Path,
+    component: Option<&Path>,
+) -> Result<Package, Failure> {
     if path.is_dir() {
-        Package::from_dir(path, component).map_err(package_failure)
+        let host = crate::PluginHost::builder()
+            .cache_dir(store_dir.join(".cache"))
+            .max_concurrent_calls(1)
+            .build()
+            .map_err(|e| Failure::new(Exit::Io, "engine", e))?;
+        Package::from_dir_declaring(path, component, &host).map_err(package_failure)
     } else {
         let bytes = std::fs::read(path).map_err(|e| {
             Failure::new(
@@ -91,8 +102,13 @@ fn summary(package: &Package) -> serde_json::Value {
     })
 }
 
-pub fn check(out: Out, path: &Path, component: Option<&Path>) -> Result<(), Failure> {
-    let package = open_package(path, component)?;
+pub fn check(
+    out: Out,
+    store_dir: &Path,
+    path: &Path,
+    component: Option<&Path>,
+) -> Result<(), Failure> {
+    let package = open_package(store_dir, path, component)?;
     out.emit(json!({ "ok": true, "package": summary(&package) }), || {
         format!(
             "ok: {} {} ({} tools: {})\ndigest {}",
@@ -108,12 +124,13 @@ pub fn check(out: Out, path: &Path, component: Option<&Path>) -> Result<(), Fail
 
 pub fn pack(
     out: Out,
+    store_dir: &Path,
     dir: &Path,
     output: Option<PathBuf>,
     component: Option<&Path>,
 ) -> Result<(), Failure> {
     let bar = spinner(out, "validating and packing");
-    let package = open_package(dir, component);
+    let package = open_package(store_dir, dir, component);
     bar.finish_and_clear();
     let package = package?;
     let output = output.unwrap_or_else(|| {
@@ -213,7 +230,7 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
         return show_component(out, Path::new(target));
     }
     let package = if Path::new(target).is_file() || Path::new(target).is_dir() {
-        open_package(Path::new(target), None)?
+        open_package(store_dir, Path::new(target), None)?
     } else {
         let id = parse_id(target)?;
         PluginStore::open(store_dir)

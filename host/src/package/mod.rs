@@ -9,6 +9,7 @@
 
 mod archive;
 pub mod digest;
+pub mod probe;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -119,9 +120,18 @@ pub enum PackageError {
     HostApiUnused(HostApi),
     /// The component does not record its tool names.
     #[error(
-        "the component does not declare its tools; export it with `export_plugin!(T, tools = [...])`"
+        "the component does not declare its tools: pack the plugin directory (`yoi-plugin pack DIR`), which records them, or in Rust export it with `export_plugin!(T, tools = [...])`"
     )]
     ToolsNotDeclared,
+    /// The component answers every tool name, so probing cannot show
+    /// which tools it has.
+    #[error(
+        "the component answers a tool name it cannot have; its router must answer unknown-tool for names it does not know"
+    )]
+    ToolsNotVerifiable,
+    /// The component could not be probed (it does not compile or link).
+    #[error("the component cannot be probed: {0}")]
+    Probe(String),
     /// A manifest tool the component does not provide.
     #[error("tool '{0}' is declared in plugin.toml but not exported by the component")]
     ToolNotExported(String),
@@ -153,6 +163,8 @@ impl ErrorCode for PackageError {
             PackageError::HostApiNotRequested(_) => "host-api-not-requested",
             PackageError::HostApiUnused(_) => "host-api-unused",
             PackageError::ToolsNotDeclared => "tools-not-declared",
+            PackageError::ToolsNotVerifiable => "tools-not-verifiable",
+            PackageError::Probe(_) => "probe-failed",
             PackageError::ToolNotExported(_) => "tool-not-exported",
         }
     }
@@ -297,6 +309,29 @@ impl Package {
         dir: &Path,
         component_override: Option<&Path>,
     ) -> Result<Package, PackageError> {
+        Package::from_dir_with(dir, component_override, |_, bytes| Ok(bytes))
+    }
+
+    /// [`Package::from_dir`], with a component that does not record its
+    /// tools probed in `host` and given the manifest's list
+    /// ([`probe::declare_tools`]): how `check` and `pack` treat a plugin
+    /// directory in any language.
+    pub fn from_dir_declaring(
+        dir: &Path,
+        component_override: Option<&Path>,
+        host: &crate::runtime::PluginHost,
+    ) -> Result<Package, PackageError> {
+        Package::from_dir_with(dir, component_override, |manifest, bytes| {
+            let tools: Vec<String> = manifest.tools.iter().map(|t| t.name.clone()).collect();
+            probe::declare_tools(host, bytes, &tools)
+        })
+    }
+
+    fn from_dir_with(
+        dir: &Path,
+        component_override: Option<&Path>,
+        prepare: impl FnOnce(&Manifest, Vec<u8>) -> Result<Vec<u8>, PackageError>,
+    ) -> Result<Package, PackageError> {
         let mut files = PackageFiles::new();
         let manifest_text = read_regular(&dir.join(MANIFEST_FILE), MANIFEST_FILE)?
             .ok_or(PackageError::MissingManifest)?;
@@ -314,6 +349,7 @@ impl Package {
         };
         let component = read_regular(&component_path, &manifest.component)?
             .ok_or_else(|| PackageError::MissingComponent(shown(&manifest.component)))?;
+        let component = prepare(&manifest, component)?;
         files.insert(&manifest.component, component)?;
         for optional in OPTIONAL_FILES {
             if let Some(content) = read_regular(&dir.join(optional), optional)? {
