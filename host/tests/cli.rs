@@ -311,8 +311,7 @@ fn misleading_inputs_get_precise_errors() {
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
     let temp = tempfile::tempdir().unwrap();
-    let component =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/hello.wasm");
+    let component = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/hello.wasm");
     if !component.is_file() {
         panic!("run `cargo xtask build-plugins` first");
     }
@@ -330,4 +329,91 @@ fn a_closed_stdout_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?} {stderr}", out.status);
+}
+
+/// `new --lang js` and `new --lang python` → the build command `new`
+/// prints → `check` → `pack` → `install` → `run`, with no hand edits. The
+/// builds reuse the toolchains `cargo xtask build-plugins` installed under
+/// target/toolchains (`YOI_TOOLCHAINS`), so nothing is downloaded.
+#[test]
+fn new_js_and_python_build_check_pack_install_run() {
+    let toolchains = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/toolchains")
+        .canonicalize()
+        .ok()
+        .filter(|t| t.join("js/node_modules").is_dir() && t.join("py/pyvenv.cfg").is_file())
+        .unwrap_or_else(|| panic!("run `cargo xtask build-plugins` first (target/toolchains)"));
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path();
+    let store = work.join("store");
+    // Side by side: the builds are mostly single-threaded.
+    std::thread::scope(|scope| {
+        for (lang, name, app) in [
+            ("js", "greeter-js", "app.js"),
+            ("python", "greeter-py", "app.py"),
+        ] {
+            let (store, toolchains) = (&store, &toolchains);
+            scope.spawn(move || {
+                let created = json_ok(cli(store, &["--json", "new", "--lang", lang, name], work));
+                assert_eq!(created["name"], name);
+                assert_eq!(created["lang"], lang);
+                let plugin = work.join(name);
+                let sources = |plugin: &Path| {
+                    ["plugin.toml", app].map(|f| std::fs::read_to_string(plugin.join(f)).unwrap())
+                };
+                let before = sources(&plugin);
+
+                // The one documented build command, as `new` printed it.
+                let build = created["build"].as_str().unwrap();
+                let mut words = build.split_whitespace();
+                let status = Command::new(words.next().unwrap())
+                    .args(words)
+                    .current_dir(&plugin)
+                    .env("YOI_TOOLCHAINS", toolchains)
+                    .status()
+                    .unwrap();
+                assert!(
+                    status.success(),
+                    "{lang}: `{build}` must build the starter as created"
+                );
+                assert_eq!(
+                    sources(&plugin),
+                    before,
+                    "{lang}: the build edits no source"
+                );
+
+                let checked = json_ok(cli(store, &["--json", "check", "."], &plugin));
+                assert_eq!(checked["package"]["id"], name);
+                assert_eq!(checked["package"]["tools"][0]["name"], "greet");
+                assert_eq!(
+                    checked["package"]["requested"]["host_apis"],
+                    serde_json::json!(["log"])
+                );
+                let packed = json_ok(cli(store, &["--json", "pack", "."], &plugin));
+                let file = plugin.join(packed["file"].as_str().unwrap());
+                let installed = json_ok(cli(
+                    store,
+                    &["--json", "install", file.to_str().unwrap()],
+                    work,
+                ));
+                let id = format!("user:{name}");
+                assert_eq!(installed["id"], id.as_str());
+                assert_eq!(installed["digest"], packed["digest"]);
+                let greeted = json_ok(cli(
+                    store,
+                    &[
+                        "--json",
+                        "run",
+                        &id,
+                        "greet",
+                        "--input",
+                        r#"{"name":"yoi"}"#,
+                    ],
+                    work,
+                ));
+                assert_eq!(greeted["ok"]["greeting"], "Hello, yoi!", "{lang}");
+                assert_eq!(greeted["logs"][0]["level"], "debug", "{lang}");
+            });
+        }
+    });
 }

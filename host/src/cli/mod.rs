@@ -38,14 +38,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a starter plugin in ./NAME (builds with `cargo build --target wasm32-wasip2`).
+    /// Create a starter plugin in ./NAME (Rust, JavaScript or Python; its README says how to build it).
     New {
         /// Plugin name (1-64 of [a-z0-9_-], starting with a letter).
         name: String,
         /// Parent directory (default: current directory).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// Path of the yoi-plugin-sdk crate (default: the one in this toolkit's checkout).
+        /// Language: rust (`cargo build --release --target wasm32-wasip2`), js (`node build.mjs`)
+        /// or python (`python3 build.py`).
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: starter::Lang,
+        /// Rust only: path of the yoi-plugin-sdk crate (default: the one in this toolkit's checkout).
         #[arg(long, value_name = "PATH")]
         sdk: Option<PathBuf>,
     },
@@ -217,7 +221,12 @@ pub fn main() -> ExitCode {
     let out = Out { json: cli.json };
     let store = cli.store.unwrap_or_else(default_store);
     let result = match cli.command {
-        Command::New { name, dir, sdk } => starter::new(out, &name, dir, sdk),
+        Command::New {
+            name,
+            dir,
+            lang,
+            sdk,
+        } => starter::new(out, &name, dir, lang, sdk),
         Command::Check { path, component } => {
             package_cmds::check(out, &store, &path, component.as_deref())
         }
