@@ -17,9 +17,14 @@
 //!   `{"entries": [{"name": "journal.md", "kind": "file", "size": n}, ...]}`:
 //!   every entry of the directory in name order (following list cursors);
 //!   `kind` is `file`, `directory`, `symlink` or `other`.
+//! * `digest` — input `{"path": ...}`, output
+//!   `{"sha256": "<hex>", "bytes": n}`: the SHA-256 of the whole file,
+//!   hashed page by page as it is read (the file is never held whole; the
+//!   benchmark of fs read throughput inside a guest uses it).
 
 use serde::{Deserialize, Serialize};
-use yoi_plugin_sdk::fs::{self, DirEntry, ErrorCode, WriteResult};
+use sha2::{Digest, Sha256};
+use yoi_plugin_sdk::fs::{self, DirEntry, ErrorCode, Reader, WriteResult};
 use yoi_plugin_sdk::{Plugin, ToolError, Tools, debug, export_plugin};
 
 /// How many read + compare-and-swap rounds `append` tries before giving up.
@@ -48,6 +53,13 @@ struct ReadOut {
 #[derive(Serialize)]
 struct ListOut {
     entries: Vec<DirEntry>,
+}
+
+/// Output of `digest`.
+#[derive(Serialize)]
+struct DigestOut {
+    sha256: String,
+    bytes: u64,
 }
 
 fn append(input: AppendIn) -> Result<WriteResult, ToolError> {
@@ -97,6 +109,26 @@ fn list(input: PathIn) -> Result<ListOut, ToolError> {
     Ok(ListOut { entries })
 }
 
+fn digest(input: PathIn) -> Result<DigestOut, ToolError> {
+    let mut reader = Reader::new(input.path);
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    loop {
+        let page = reader.fill_page()?;
+        if page.is_empty() {
+            break;
+        }
+        hasher.update(page);
+        let len = page.len();
+        bytes += len as u64;
+        std::io::BufRead::consume(&mut reader, len);
+    }
+    Ok(DigestOut {
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
+    })
+}
+
 struct Notes;
 
 impl Plugin for Notes {
@@ -105,7 +137,8 @@ impl Plugin for Notes {
             .tool("append", append)
             .tool("read", read)
             .tool("list", list)
+            .tool("digest", digest)
     }
 }
 
-export_plugin!(Notes, tools = ["append", "read", "list"]);
+export_plugin!(Notes, tools = ["append", "read", "list", "digest"]);

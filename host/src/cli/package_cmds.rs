@@ -73,6 +73,7 @@ fn open_package(
     if path.is_dir() {
         let host = crate::PluginHost::builder()
             .cache_dir(store_dir.join(".cache"))
+            .pooling(false)
             .max_concurrent_calls(1)
             .build()
             .map_err(|e| Failure::new(Exit::Io, "engine", e))?;

@@ -115,9 +115,12 @@ pub fn timeout(ms: u64) -> Result<Duration, Failure> {
 pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
     let specs = args.grants.specs()?;
     let cache = args.cache_dir.unwrap_or_else(|| store_dir.join(".cache"));
-    // One call: a one-slot pool (the smallest reservation).
+    // One call in a fresh process: on-demand allocation. Setting up a pool
+    // costs more than it saves for a single call (`cargo xtask bench`:
+    // "build a host").
     let host = PluginHost::builder()
         .cache_dir(cache)
+        .pooling(false)
         .max_concurrent_calls(1)
         .build()
         .map_err(|e| Failure::new(Exit::Io, "engine", e))?;
