@@ -514,3 +514,133 @@ fn streamable_http_with_the_python_sdk() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// `mcp --policy F --profile NAME`: the profile's plugins, each with its
+/// request ∩ the policy. The profile asks `notes` for read+write; the
+/// policy allows only read: the tools are read-only, a write is denied.
+/// Spoken as raw JSON-RPC lines over stdio (no SDK needed for this one).
+#[test]
+fn a_policy_profile_serves_request_intersect_policy() {
+    use std::io::{BufRead, BufReader, Write};
+    let plugins = plugins_dir();
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let notes_dir = temp.path().join("notes");
+    std::fs::create_dir_all(&notes_dir).unwrap();
+    std::fs::write(notes_dir.join("todo.md"), "buy milk\n").unwrap();
+    let package = temp.path().join("notes.yoi-plugin");
+    let component = plugins.join("notes.wasm");
+    let example = root().join("example-plugins/notes");
+    let packed = cli(
+        &store,
+        &[
+            "pack",
+            example.to_str().unwrap(),
+            "--component",
+            component.to_str().unwrap(),
+            "-o",
+            package.to_str().unwrap(),
+        ],
+    );
+    cli(&store, &["install", package.to_str().unwrap()]);
+    let digest = packed["digest"].as_str().unwrap();
+    let policy = temp.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[mounts.notes]\ndir = {dir:?}\nops = [\"read\", \"list\"]\n\n\
+             [profiles.agent]\nplugins = [{{ id = \"user:notes\", version = \"0.1.0\", digest = \"{digest}\", \
+             grants = [{{ mount = \"notes\", ops = [\"read\", \"write\"] }}] }}]\n",
+            dir = notes_dir.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--store")
+        .arg(&store)
+        .args([
+            "mcp",
+            "--policy",
+            policy.to_str().unwrap(),
+            "--profile",
+            "agent",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn yoi-plugin mcp");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut rpc = |message: Value| -> Option<Value> {
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+        message.get("id")?;
+        loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "server closed stdout"
+            );
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            if reply.get("id") == message.get("id") {
+                return Some(reply);
+            }
+        }
+    };
+    rpc(
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "profile-test", "version": "0"}}}),
+    )
+    .unwrap();
+    rpc(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let tools =
+        rpc(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).unwrap();
+    let tools = tools["result"]["tools"].as_array().unwrap().clone();
+    let read = tools
+        .iter()
+        .find(|t| t["name"] == "notes.read")
+        .expect("notes.read");
+    assert_eq!(read["annotations"]["readOnlyHint"], true, "{read}");
+    assert_eq!(read["annotations"]["destructiveHint"], false, "{read}");
+    let call = |id: u64, name: &str, arguments: Value| {
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments}})
+    };
+    let ok = rpc(call(
+        3,
+        "notes.read",
+        serde_json::json!({"path": "notes/todo.md"}),
+    ))
+    .unwrap();
+    assert_eq!(ok["result"]["isError"], false, "{ok}");
+    assert!(
+        ok["result"]["structuredContent"]
+            .to_string()
+            .contains("buy milk")
+    );
+    let denied = rpc(call(
+        4,
+        "notes.append",
+        serde_json::json!({"path": "notes/todo.md", "text": "eggs"}),
+    ))
+    .unwrap();
+    assert_eq!(denied["result"]["isError"], true, "{denied}");
+    let text = denied["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("tool-failed:") && text.contains("denied"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(notes_dir.to_str().unwrap()),
+        "no host path: {text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(notes_dir.join("todo.md")).unwrap(),
+        "buy milk\n"
+    );
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+}
