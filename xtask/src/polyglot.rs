@@ -26,6 +26,8 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 
+use crate::{render, run};
+
 /// Exact versions pinned in `sdk/js/package.json` (checked against it).
 pub const JS_PINS: [(&str, &str); 3] = [
     ("@bytecodealliance/componentize-js", "0.23.0"),
@@ -559,29 +561,10 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn run(cmd: &mut Command) -> Result<()> {
-    eprintln!("$ {}", render(cmd));
-    let status = cmd
-        .status()
-        .with_context(|| format!("spawning {}", render(cmd)))?;
-    if !status.success() {
-        bail!("command failed ({status}): {}", render(cmd));
-    }
-    Ok(())
-}
-
 fn output_text(output: &Output) -> String {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     text.trim().to_owned()
-}
-
-fn render(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|s| s.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]
