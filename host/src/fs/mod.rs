@@ -354,26 +354,29 @@ impl FsContext {
             })
             .and_then(|()| authorize(&grants, op, path))
             .and_then(|(grant, gp)| body(self, grant, &gp));
-        let shown = match &result {
-            Err(e) if e.code == FsErrorCode::InvalidPath => "<invalid>".to_owned(),
-            _ => crate::diag::redact_guest_path(path),
-        };
         crate::metrics::record_fs_decision(
             op.as_str(),
             result.as_ref().map_or_else(|e| e.code.as_str(), |_| "ok"),
         );
-        match &result {
-            Ok(_) => tracing::info!(
-                target: "yoi_plugin_host::fs",
-                plugin = %grants.plugin(), op = op.as_str(), path = %shown,
-                decision = "allowed", "fs {op} allowed"
-            ),
-            Err(e) => tracing::info!(
-                target: "yoi_plugin_host::fs",
-                plugin = %grants.plugin(), op = op.as_str(), path = %shown,
-                decision = if e.code == FsErrorCode::Denied { "denied" } else { "failed" },
-                code = e.code.as_str(), "fs {op} refused: {}", e.code
-            ),
+        // The redacted path is only worth computing when someone listens.
+        if tracing::enabled!(target: "yoi_plugin_host::fs", tracing::Level::INFO) {
+            let shown = match &result {
+                Err(e) if e.code == FsErrorCode::InvalidPath => "<invalid>".to_owned(),
+                _ => crate::diag::redact_guest_path(path),
+            };
+            match &result {
+                Ok(_) => tracing::info!(
+                    target: "yoi_plugin_host::fs",
+                    plugin = %grants.plugin(), op = op.as_str(), path = %shown,
+                    decision = "allowed", "fs {op} allowed"
+                ),
+                Err(e) => tracing::info!(
+                    target: "yoi_plugin_host::fs",
+                    plugin = %grants.plugin(), op = op.as_str(), path = %shown,
+                    decision = if e.code == FsErrorCode::Denied { "denied" } else { "failed" },
+                    code = e.code.as_str(), "fs {op} refused: {}", e.code
+                ),
+            }
         }
         result
     }

@@ -50,7 +50,14 @@ pub(crate) async fn serve_bounded(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // Answers go out in several small writes (status line,
+                    // headers, SSE frames): without NODELAY, Nagle's
+                    // algorithm holds the last one for the client's
+                    // delayed ACK (~40 ms per MCP-over-HTTP call).
+                    let _ = stream.set_nodelay(true);
+                    stream
+                }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(target: "yoi::rest", kind = ?e.kind(), "accept failed");
