@@ -3,7 +3,8 @@
 
 use std::os::unix::fs::symlink;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use yoi_e2e_tests::*;
@@ -78,8 +79,12 @@ fn symlinks_are_never_followed() {
 }
 
 /// Swaps `mount/sw` between a real directory and a symlink to the outside
-/// directory as fast as possible until `stop`.
-fn swapper(sb: &Sandbox, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+/// directory as fast as possible until `stop`, counting swaps in `swaps`.
+fn swapper(
+    sb: &Sandbox,
+    stop: Arc<AtomicBool>,
+    count: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<u64> {
     let sw = sb.mount.join("sw");
     let outside = sb.outside.clone();
     std::thread::spawn(move || {
@@ -92,22 +97,29 @@ fn swapper(sb: &Sandbox, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> 
             let _ = std::fs::remove_dir_all(&sw);
             let _ = symlink(&outside, &sw);
             swaps += 1;
+            count.store(swaps, Ordering::Relaxed);
         }
         swaps
     })
 }
 
 /// The guest reads `m/sw/secret.txt` thousands of times while the host
-/// swaps `sw`: no read may ever return the outside content.
+/// swaps `sw`: no read may ever return the outside content. Calls go on
+/// until the swapper has swapped often enough (at least six calls, at most
+/// a minute), so a fast host cannot finish before the race runs.
 #[test]
 fn concurrent_symlink_swaps_never_escape_through_a_plugin() {
     let sb = Sandbox::new();
     let hostile = load("hostile");
     let g = grants(&hostile, &[GrantSpec::new("m", &sb.mount, &[Read])]);
     let stop = Arc::new(AtomicBool::new(false));
-    let swapper = swapper(&sb, stop.clone());
+    let count = Arc::new(AtomicU64::new(0));
+    let swapper = swapper(&sb, stop.clone(), count.clone());
     let (mut inside, mut outside, mut errors) = (0u64, 0u64, serde_json::Map::new());
-    for _ in 0..6 {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    let mut calls = 0;
+    while calls < 6 || (count.load(Ordering::Relaxed) < 500 && Instant::now() < give_up) {
+        calls += 1;
         let out = call_ok(
             &hostile,
             &g,
@@ -158,7 +170,7 @@ fn concurrent_symlink_swaps_never_escape_natively() {
         .unwrap(),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let swapper = swapper(&sb, stop.clone());
+    let swapper = swapper(&sb, stop.clone(), Arc::new(AtomicU64::new(0)));
     let readers: Vec<_> = (0..3)
         .map(|i| {
             let grants = grants.clone();
