@@ -161,3 +161,45 @@ async fn workers_are_capped_by_the_policy() {
     rt.delete_worker(&first).await.unwrap();
     rt.create_worker(journal(&env, 1)).await.unwrap();
 }
+
+/// Restored workers are resolved on first use, not at open: opening with a
+/// worker whose bundle has gone keeps its record until the worker is used;
+/// that use gets the typed resolution error and drops the worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restored_workers_resolve_lazily() {
+    let env = RuntimeEnv::new();
+    let (kept, broken) = {
+        let rt = env.open();
+        rt.store_bundle(env.bundle(1)).await.unwrap();
+        let kept = rt.create_worker(journal(&env, 1)).await.unwrap();
+        let broken = rt.create_worker(journal(&env, 1)).await.unwrap();
+        (kept, broken)
+    };
+    let record = env.state.join(format!("workers/{}.json", broken.id));
+    assert!(record.exists());
+    // Corrupt the stored bundle: resolving any worker on it now fails.
+    let dir = env.state.join("bundles/team-a");
+    let originals: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, "{ not json").unwrap();
+            (path, bytes)
+        })
+        .collect();
+    let rt = env.open();
+    assert!(record.exists(), "open resolved (and dropped) the worker");
+    let err = rt.get_worker(&broken.id).await.unwrap_err();
+    assert_eq!(err.code.as_str(), "integrity", "{}", err.message);
+    assert!(!record.exists(), "a worker that no longer resolves is dropped");
+    let err = rt.get_worker(&broken.id).await.unwrap_err();
+    assert_eq!(err.code.as_str(), "worker-not-found");
+    // Repaired before its first use, the other worker resolves as before.
+    for (path, bytes) in originals {
+        std::fs::write(path, bytes).unwrap();
+    }
+    assert_eq!(rt.get_worker(&kept.id).await.unwrap(), kept);
+    let listed: Vec<_> = rt.list_workers().await.unwrap();
+    assert_eq!(listed, vec![kept]);
+}

@@ -2,9 +2,14 @@
 //!
 //! State lives under one directory: `bundles/` (the bundle store),
 //! `plugins/` (the plugin store, unless configured elsewhere), `workers/`
-//! (one JSON record per worker: its request, so workers survive a restart
-//! and are re-resolved on open), `cache/` (compiled components). Blocking
-//! work (file I/O, compilation) runs on tokio's blocking pool.
+//! (one JSON record per worker: its request, so workers survive a restart),
+//! `cache/` (compiled components). Blocking work (file I/O, compilation)
+//! runs on tokio's blocking pool.
+//!
+//! Restored workers are resolved lazily: opening reads only the records
+//! (bounded by the policy's worker cap); a worker's bundle and plugins are
+//! resolved on its first use. One that no longer resolves is then dropped,
+//! and that use gets the resolution's typed error.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,7 +55,7 @@ struct Inner {
     policy: HostPolicy,
     host: PluginHost,
     workers_dir: PathBuf,
-    workers: RwLock<BTreeMap<String, Arc<Worker>>>,
+    workers: RwLock<BTreeMap<String, Arc<Slot>>>,
     /// Loaded plugins by pin, shared by every worker that enables them.
     loaded: parking_lot::Mutex<BTreeMap<PluginPin, Plugin>>,
 }
@@ -58,6 +63,22 @@ struct Inner {
 struct Worker {
     info: WorkerInfo,
     plugins: Vec<ResolvedPlugin>,
+}
+
+/// A known worker: its request, and the worker once resolved. The mutex
+/// makes concurrent first uses resolve it once.
+struct Slot {
+    request: CreateWorkerRequest,
+    resolved: parking_lot::Mutex<Option<Arc<Worker>>>,
+}
+
+impl Slot {
+    fn resolved(request: CreateWorkerRequest, worker: Worker) -> Slot {
+        Slot {
+            request,
+            resolved: parking_lot::Mutex::new(Some(Arc::new(worker))),
+        }
+    }
 }
 
 /// What is persisted per worker.
@@ -135,9 +156,13 @@ impl EmbeddedRuntime {
         }
     }
 
+    /// Registers every persisted worker without resolving it (see the
+    /// module documentation). Records beyond the worker cap are ignored.
     fn restore_workers(&self) -> Result<(), RuntimeError> {
         let entries = std::fs::read_dir(&self.inner.workers_dir)
             .map_err(|e| io_internal("workers directory", e))?;
+        let max = self.inner.policy.runtime.max_workers();
+        let mut workers = self.inner.workers.write();
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|e| e != "json") {
@@ -150,31 +175,82 @@ impl EmbeddedRuntime {
                 tracing::warn!(target: "yoi_plugin_host::workers", "skipping an unreadable worker record");
                 continue;
             };
-            match resolve::resolve(&self.context(), &record.request) {
-                Ok(resolution) => {
-                    let worker = build_worker(record.id.clone(), &record.request, resolution);
-                    self.inner
-                        .workers
-                        .write()
-                        .insert(record.id, Arc::new(worker));
-                }
-                Err(e) => {
-                    tracing::warn!(target: "yoi_plugin_host::workers", worker = %record.id, code = e.code.as_str(), "dropping a worker that no longer resolves");
-                    let _ = std::fs::remove_file(&path);
-                }
+            if workers.len() >= max {
+                tracing::warn!(target: "yoi_plugin_host::workers", worker = %record.id, "skipping a worker beyond the policy's worker cap");
+                continue;
             }
+            let slot = Slot {
+                request: record.request,
+                resolved: parking_lot::Mutex::new(None),
+            };
+            workers.insert(record.id, Arc::new(slot));
         }
-        crate::metrics::set_workers(self.inner.workers.read().len());
+        crate::metrics::set_workers(workers.len());
         Ok(())
     }
 
-    fn worker(&self, id: &str) -> Result<Arc<Worker>, RuntimeError> {
-        self.inner.workers.read().get(id).cloned().ok_or_else(|| {
-            RuntimeError::new(
-                Code::WorkerNotFound,
-                format!("no worker '{}'", crate::diag::bound(id, 64)),
-            )
-        })
+    /// The worker `id`, resolving it on first use (blocking: bundle and
+    /// plugin store reads, maybe a compile). A worker that no longer
+    /// resolves is dropped, and the resolution error returned.
+    fn worker_blocking(&self, id: &str) -> Result<Arc<Worker>, RuntimeError> {
+        let slot = self
+            .inner
+            .workers
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| worker_not_found(id))?;
+        let mut resolved = slot.resolved.lock();
+        if let Some(worker) = resolved.as_ref() {
+            return Ok(worker.clone());
+        }
+        match resolve::resolve(&self.context(), &slot.request) {
+            Ok(resolution) => {
+                let worker = Arc::new(build_worker(id.to_owned(), &slot.request, resolution));
+                *resolved = Some(worker.clone());
+                Ok(worker)
+            }
+            Err(e) => {
+                tracing::warn!(target: "yoi_plugin_host::workers", worker = %id, code = e.code.as_str(), "dropping a worker that no longer resolves");
+                drop(resolved);
+                self.forget(id)?;
+                Err(RuntimeError::new(
+                    e.code,
+                    format!("worker '{id}' no longer resolves: {}", e.message),
+                ))
+            }
+        }
+    }
+
+    /// The worker `id`: without blocking when already resolved.
+    async fn worker(&self, id: &str) -> Result<Arc<Worker>, RuntimeError> {
+        let ready = self
+            .inner
+            .workers
+            .read()
+            .get(id)
+            .and_then(|slot| slot.resolved.lock().clone());
+        if let Some(worker) = ready {
+            return Ok(worker);
+        }
+        let (this, id) = (self.clone(), id.to_owned());
+        blocking(move || this.worker_blocking(&id)).await
+    }
+
+    /// Removes the worker's record, then the worker (blocking).
+    fn forget(&self, id: &str) -> Result<(), RuntimeError> {
+        match std::fs::remove_file(self.inner.workers_dir.join(format!("{id}.json"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_internal("removing the worker", e)),
+        }
+        let count = {
+            let mut workers = self.inner.workers.write();
+            workers.remove(id);
+            workers.len()
+        };
+        crate::metrics::set_workers(count);
+        Ok(())
     }
 
     fn create_blocking(&self, request: CreateWorkerRequest) -> Result<WorkerInfo, RuntimeError> {
@@ -208,7 +284,7 @@ impl EmbeddedRuntime {
                 let _ = std::fs::remove_file(self.inner.workers_dir.join(format!("{id}.json")));
                 return Err(full());
             }
-            workers.insert(id, Arc::new(worker));
+            workers.insert(id, Arc::new(Slot::resolved(request, worker)));
             workers.len()
         };
         crate::metrics::set_workers(count);
@@ -233,6 +309,13 @@ fn build_worker(
         },
         plugins: resolution.plugins,
     }
+}
+
+fn worker_not_found(id: &str) -> RuntimeError {
+    RuntimeError::new(
+        Code::WorkerNotFound,
+        format!("no worker '{}'", crate::diag::bound(id, 64)),
+    )
 }
 
 fn valid_worker_id(id: &str) -> bool {
@@ -302,40 +385,35 @@ impl Runtime for EmbeddedRuntime {
         blocking(move || this.create_blocking(request)).await
     }
 
+    /// Every worker, resolving those not yet used (workers that no longer
+    /// resolve are dropped and left out).
     async fn list_workers(&self) -> Result<Vec<WorkerInfo>, RuntimeError> {
-        Ok(self
-            .inner
-            .workers
-            .read()
-            .values()
-            .map(|w| w.info.clone())
-            .collect())
+        let this = self.clone();
+        blocking(move || {
+            let ids: Vec<String> = this.inner.workers.read().keys().cloned().collect();
+            let mut infos = Vec::with_capacity(ids.len());
+            for id in ids {
+                match this.worker_blocking(&id) {
+                    Ok(worker) => infos.push(worker.info.clone()),
+                    Err(e) if e.code == Code::Internal => return Err(e),
+                    Err(_) => {}
+                }
+            }
+            Ok(infos)
+        })
+        .await
     }
 
     async fn get_worker(&self, id: &str) -> Result<WorkerInfo, RuntimeError> {
-        Ok(self.worker(id)?.info.clone())
+        Ok(self.worker(id).await?.info.clone())
     }
 
     async fn delete_worker(&self, id: &str) -> Result<(), RuntimeError> {
-        self.worker(id)?;
-        let path = self.inner.workers_dir.join(format!("{id}.json"));
-        let this = self.clone();
-        let id = id.to_owned();
-        blocking(move || {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_internal("removing the worker", e)),
-            }
-            let count = {
-                let mut workers = this.inner.workers.write();
-                workers.remove(&id);
-                workers.len()
-            };
-            crate::metrics::set_workers(count);
-            Ok(())
-        })
-        .await
+        if !self.inner.workers.read().contains_key(id) {
+            return Err(worker_not_found(id));
+        }
+        let (this, id) = (self.clone(), id.to_owned());
+        blocking(move || this.forget(&id)).await
     }
 
     async fn invoke(
@@ -344,7 +422,7 @@ impl Runtime for EmbeddedRuntime {
         tool: &str,
         request: InvokeRequest,
     ) -> Result<InvokeOutcome, RuntimeError> {
-        let worker = self.worker(worker)?;
+        let worker = self.worker(worker).await?;
         let candidates: Vec<&ResolvedPlugin> = worker
             .plugins
             .iter()
