@@ -192,7 +192,10 @@ async fn restored_workers_resolve_lazily() {
     assert!(record.exists(), "open resolved (and dropped) the worker");
     let err = rt.get_worker(&broken.id).await.unwrap_err();
     assert_eq!(err.code.as_str(), "integrity", "{}", err.message);
-    assert!(!record.exists(), "a worker that no longer resolves is dropped");
+    assert!(
+        !record.exists(),
+        "a worker that no longer resolves is dropped"
+    );
     let err = rt.get_worker(&broken.id).await.unwrap_err();
     assert_eq!(err.code.as_str(), "worker-not-found");
     // Repaired before its first use, the other worker resolves as before.
