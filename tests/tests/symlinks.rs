@@ -153,6 +153,10 @@ fn concurrent_symlink_swaps_never_escape_through_a_plugin() {
         errors.contains_key("symlink") || errors.contains_key("not-found"),
         "the race was never observed"
     );
+    assert!(
+        errors.keys().all(|c| c == "symlink" || c == "not-found"),
+        "a swap was reported as something else than symlink/not-found: {errors:?}"
+    );
 }
 
 /// The same race natively, at a much higher rate, directly against the fs
@@ -181,20 +185,33 @@ fn concurrent_symlink_swaps_never_escape_natively() {
                     InvocationBudget::new(u64::MAX, u64::MAX, u64::MAX),
                 );
                 let (mut ok, mut escaped) = (0u64, 0u64);
+                let mut codes = std::collections::BTreeMap::<&'static str, u64>::new();
+                let mut count = |e: yoi_plugin_host::FsError| {
+                    *codes.entry(e.code.as_str()).or_default() += 1;
+                };
                 for n in 0..20_000 {
-                    if let Ok(r) = fs.read("m/sw/secret.txt", 0, 4096) {
-                        ok += 1;
-                        escaped += u64::from(r.data != b"inside" && !r.data.is_empty());
+                    match fs.read("m/sw/secret.txt", 0, 4096) {
+                        Ok(r) => {
+                            ok += 1;
+                            escaped += u64::from(r.data != b"inside" && !r.data.is_empty());
+                        }
+                        Err(e) => count(e),
                     }
-                    if let Ok(page) = fs.list("m/sw", None, 0) {
-                        escaped +=
-                            u64::from(page.entries.iter().any(|e| e.name == "outside-only.txt"));
+                    match fs.list("m/sw", None, 0) {
+                        Ok(page) => {
+                            escaped +=
+                                u64::from(page.entries.iter().any(|e| e.name == "outside-only.txt"))
+                        }
+                        Err(e) => count(e),
                     }
                     if i == 0 && n % 10 == 0 {
-                        let _ = fs.write("m/sw/planted.txt", b"planted", &Default::default());
+                        let written = fs.write("m/sw/planted.txt", b"planted", &Default::default());
+                        if let Err(e) = written {
+                            count(e);
+                        }
                     }
                 }
-                (ok, escaped)
+                (ok, escaped, codes)
             })
         })
         .collect();
@@ -203,9 +220,19 @@ fn concurrent_symlink_swaps_never_escape_natively() {
     swapper.join().unwrap();
     eprintln!("reader results {results:?}");
     assert!(
-        results.iter().all(|(_, escaped)| *escaped == 0),
+        results.iter().all(|(_, escaped, _)| *escaped == 0),
         "escape observed: {results:?}"
     );
+    // A swap is reported as what it is (spec §7.3): the segment was a
+    // symlink, or it was gone. Never `io` or `not-a-directory`.
+    for (_, _, codes) in &results {
+        for code in codes.keys() {
+            assert!(
+                ["symlink", "not-found"].contains(code),
+                "a swap was reported as {code}: {results:?}"
+            );
+        }
+    }
     assert!(
         !sb.outside.join("planted.txt").exists(),
         "a write escaped through the swapped symlink"
