@@ -1,9 +1,10 @@
 //! `cargo xtask`: the project's automation.
 //!
-//! - `build-plugins`: installs the `wasm32-wasip2` target if missing, builds
-//!   every example plugin into a component (Rust; and JavaScript and Python
-//!   with pinned toolchains it installs under `target/toolchains/`), copies
-//!   them to `target/plugins/`;
+//! - `build-plugins`: installs the `wasm32-wasip2` (and `wasm32-wasip1`)
+//!   targets if missing, builds every example plugin into a component (Rust;
+//!   and JavaScript and Python with pinned toolchains it installs under
+//!   `target/toolchains/`) or, for `hello-wasip1`, a wasip1 core module,
+//!   and copies them to `target/plugins/`;
 //! - `demo`: the README's main job (build, grant a sample directory, call
 //!   tools, show a denied escape);
 //! - `test`: everything CI runs (fmt, clippy, plugins, all tests);
@@ -69,13 +70,18 @@ fn cargo() -> Command {
 }
 
 fn ensure_wasm_target() -> Result<()> {
+    ensure_target(WASM_TARGET)
+}
+
+/// Installs the rustup target `target` if it is missing.
+pub(crate) fn ensure_target(target: &str) -> Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("running rustup (needed to install the wasm32-wasip2 target)")?;
+        .with_context(|| format!("running rustup (needed to install the {target} target)"))?;
     let list = String::from_utf8_lossy(&installed.stdout);
-    if !list.lines().any(|l| l.trim() == WASM_TARGET) {
-        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    if !list.lines().any(|l| l.trim() == target) {
+        run(Command::new("rustup").args(["target", "add", target]))?;
     }
     Ok(())
 }
@@ -115,6 +121,8 @@ pub(crate) fn build_plugins(root: &Path) -> Result<PathBuf> {
     if count == 0 {
         bail!("no components were built in {}", built.display());
     }
+    // Rust built for wasm32-wasip1: core modules the host adapts.
+    count += polyglot::build_wasip1(root, &out)?.len();
     // JavaScript and Python examples, with pinned toolchains cached under
     // target/toolchains (installed on first use).
     count += polyglot::build_js_and_python(root, &out)?.len();
@@ -156,6 +164,7 @@ fn test(root: &Path) -> Result<()> {
         ])
         .arg(root.join("example-plugins/Cargo.toml"))
         .args(["--", "-D", "warnings"]))?;
+    polyglot::clippy_wasip1(root)?;
     embedding_core_is_lean()?;
     build_plugins(root)?;
     run(cargo().args(["test", "--workspace"]))?;

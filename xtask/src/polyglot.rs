@@ -126,6 +126,61 @@ pub fn find_examples(root: &Path) -> Result<Vec<Example>> {
 }
 
 // ---------------------------------------------------------------------------
+// Rust on wasm32-wasip1.
+
+/// The target of the Rust examples that are built as core modules.
+pub const WASIP1_TARGET: &str = "wasm32-wasip1";
+/// The examples built for [`WASIP1_TARGET`] (members of the
+/// example-plugins workspace, outside its default members).
+pub const WASIP1_EXAMPLES: [&str; 1] = ["hello-wasip1"];
+
+/// Builds the [`WASIP1_EXAMPLES`] for `wasm32-wasip1` (installing the
+/// target if missing) and copies each core module to
+/// `<out_dir>/<name>.wasm`; the host adapts it on `check`/`pack`/`run`.
+pub fn build_wasip1(root: &Path, out_dir: &Path) -> Result<Vec<PathBuf>> {
+    crate::ensure_target(WASIP1_TARGET)?;
+    let mut cmd = wasip1_cargo(root, "build");
+    run(&mut cmd)?;
+    let built = root
+        .join("example-plugins/target")
+        .join(WASIP1_TARGET)
+        .join("release");
+    std::fs::create_dir_all(out_dir)?;
+    let mut out = Vec::new();
+    for name in WASIP1_EXAMPLES {
+        let module = built.join(format!("{}.wasm", name.replace('-', "_")));
+        let dest = out_dir.join(format!("{name}.wasm"));
+        std::fs::copy(&module, &dest).with_context(|| format!("copying {}", module.display()))?;
+        out.push(dest);
+    }
+    Ok(out)
+}
+
+/// `cargo clippy` of the [`WASIP1_EXAMPLES`] for their target.
+pub fn clippy_wasip1(root: &Path) -> Result<()> {
+    crate::ensure_target(WASIP1_TARGET)?;
+    let mut cmd = wasip1_cargo(root, "clippy");
+    cmd.args(["--", "-D", "warnings"]);
+    run(&mut cmd)
+}
+
+fn wasip1_cargo(root: &Path, subcommand: &str) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args([
+        subcommand,
+        "--release",
+        "--target",
+        WASIP1_TARGET,
+        "--manifest-path",
+    ])
+    .arg(root.join("example-plugins/Cargo.toml"));
+    for name in WASIP1_EXAMPLES {
+        cmd.args(["-p", name]);
+    }
+    cmd
+}
+
+// ---------------------------------------------------------------------------
 // Toolchains.
 
 /// Installs the pinned JS toolchain into `target/toolchains/js` unless its

@@ -334,6 +334,9 @@ fn show_component(out: Out, path: &Path) -> Result<(), Failure> {
             format!("cannot read the component ({})", e.kind()),
         )
     })?;
+    // A wasm32-wasip1 core module is shown as the component it runs as.
+    let bytes = crate::package::adapt::to_component(bytes)
+        .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
     let scan = inspect::scan(&bytes).map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
     let verdict = inspect::check(scan.clone());
     let digest = Digest::of(&bytes);

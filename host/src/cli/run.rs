@@ -10,6 +10,7 @@ use crate::cli::args::GrantArgs;
 use crate::cli::{Exit, Failure, Out};
 use crate::error::ErrorCode;
 use crate::names::{PluginId, PluginName};
+use crate::package::adapt;
 use crate::{CallLimits, GrantSet, Plugin, PluginHost, PluginStore};
 
 /// Arguments of `run`.
@@ -27,7 +28,8 @@ fn is_component_path(target: &str) -> bool {
 }
 
 /// Loads the target: an installed id (through the store, re-verified) or a
-/// bare `.wasm` component (identity = its file stem + SHA-256).
+/// bare `.wasm` component or `wasm32-wasip1` core module (identity = its
+/// file stem + SHA-256 of the component).
 pub fn load_target(host: &PluginHost, store_dir: &Path, target: &str) -> Result<Plugin, Failure> {
     if is_component_path(target) {
         let bytes = std::fs::read(target).map_err(|e| match e.kind() {
@@ -49,6 +51,9 @@ pub fn load_target(host: &PluginHost, store_dir: &Path, target: &str) -> Result<
         let name = PluginName::parse(&stem)
             .or_else(|_| PluginName::parse("component"))
             .expect("a valid fallback name");
+        // A wasm32-wasip1 core module runs as its adapted component.
+        let bytes =
+            adapt::to_component(bytes).map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
         return Plugin::from_component(host, name, &bytes)
             .map_err(|e| Failure::new(Exit::Invalid, e.code(), e));
     }

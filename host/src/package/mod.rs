@@ -7,6 +7,7 @@
 //! share. The archive format (`.yoi-plugin`, deterministic tar + gzip)
 //! lives in `archive`, the content digest in [`digest`].
 
+pub mod adapt;
 mod archive;
 pub mod digest;
 pub mod probe;
@@ -14,6 +15,7 @@ pub mod probe;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use self::adapt::AdaptError;
 pub use crate::abi::inspect::TOOLS_SECTION;
 use crate::abi::inspect::{self, ComponentInfo};
 use crate::abi::{ContractError, HostApi};
@@ -97,6 +99,9 @@ pub enum PackageError {
     /// The manifest's component file is missing.
     #[error("the component '{0}' named by plugin.toml is missing (build it, or pass --component)")]
     MissingComponent(String),
+    /// A `wasm32-wasip1` core module could not be made a component.
+    #[error(transparent)]
+    Adapt(#[from] AdaptError),
     /// The component fails static inspection (the ABI contract).
     #[error("component rejected: {0}")]
     Component(#[from] ContractError),
@@ -158,6 +163,7 @@ impl ErrorCode for PackageError {
             PackageError::MissingManifest => "missing-manifest",
             PackageError::Manifest(e) => e.code(),
             PackageError::MissingComponent(_) => "missing-component",
+            PackageError::Adapt(e) => e.code(),
             PackageError::Component(e) => e.code(),
             PackageError::AbiMismatch { .. } => "abi-mismatch",
             PackageError::HostApiNotRequested(_) => "host-api-not-requested",
@@ -303,8 +309,9 @@ impl Package {
     }
 
     /// Reads a plugin directory: `plugin.toml`, the component it names (or
-    /// `component_override`, stored under the manifest's component path), and
-    /// the optional files if present. Symlinks are refused.
+    /// `component_override`, stored under the manifest's component path;
+    /// a `wasm32-wasip1` core module is adapted, [`adapt`]), and the
+    /// optional files if present. Symlinks are refused.
     pub fn from_dir(
         dir: &Path,
         component_override: Option<&Path>,
@@ -349,7 +356,8 @@ impl Package {
         };
         let component = read_regular(&component_path, &manifest.component)?
             .ok_or_else(|| PackageError::MissingComponent(shown(&manifest.component)))?;
-        let component = prepare(&manifest, component)?;
+        // A wasm32-wasip1 core module is packaged as its adapted component.
+        let component = prepare(&manifest, adapt::to_component(component)?)?;
         files.insert(&manifest.component, component)?;
         for optional in OPTIONAL_FILES {
             if let Some(content) = read_regular(&dir.join(optional), optional)? {
