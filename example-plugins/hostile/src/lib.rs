@@ -21,6 +21,10 @@
 //!   * list: `{"entries": [{"name", "kind", "size"}], "next_cursor": s|null}`
 //!   * write: `{"size": n, "digest": "<sha-256 hex>"}`
 //!   * stat: `{"kind": "file"|"directory"|"symlink"|"other", "size": n}`
+//! * `ops` — `{"ops": [FS-INPUT, ...]}`: runs each `fs` probe input in
+//!   order inside one invocation (so per-invocation budgets span them) and
+//!   returns `{"results": [OUTCOME, ...]}`, each as `fs` returns it. The
+//!   conformance runner (`conformance/`) drives every case through it.
 //! * `read_loop` — `{"path", "iterations": n}`: n raw reads (offset 0, 4096
 //!   bytes) of one path, for symlink-swap races: returns
 //!   `{"contents": {"<text>": count, ...}, "errors": {"<code>": count, ...}}`.
@@ -143,6 +147,27 @@ fn fs_probe(input: FsIn) -> Result<Outcome, ToolError> {
         Op::Stat => fs::stat(&input.path).into(),
     };
     Ok(outcome)
+}
+
+/// Input of `ops`.
+#[derive(Deserialize)]
+struct OpsIn {
+    ops: Vec<FsIn>,
+}
+
+/// Output of `ops`.
+#[derive(Serialize)]
+struct OpsOut {
+    results: Vec<Outcome>,
+}
+
+fn ops(input: OpsIn) -> Result<OpsOut, ToolError> {
+    let results = input
+        .ops
+        .into_iter()
+        .map(fs_probe)
+        .collect::<Result<_, _>>()?;
+    Ok(OpsOut { results })
 }
 
 /// Input of `read_loop`.
@@ -326,6 +351,7 @@ impl Plugin for Hostile {
     fn tools() -> Tools {
         Tools::new()
             .tool("fs", fs_probe)
+            .tool("ops", ops)
             .tool("read_loop", read_loop)
             .tool("write_loop", write_loop)
             .tool("spin", spin)
@@ -346,6 +372,7 @@ export_plugin!(
     Hostile,
     tools = [
         "fs",
+        "ops",
         "read_loop",
         "write_loop",
         "spin",

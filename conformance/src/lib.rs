@@ -1,0 +1,21 @@
+//! The `yoi-plugin-wasm-1` conformance suite.
+//!
+//! * [`case`] — the catalogue (`conformance/cases/*.toml`), plain data;
+//! * [`fixture`] — fixture trees and the after-checks;
+//! * [`target`] — the [`Target`] trait a host implements, and the
+//!   embedded host; [`rest`] — the served runtime over REST;
+//! * [`judge`] — runs one case on one target and decides pass/fail;
+//! * [`report`] — the per-target table and JUnit XML.
+//!
+//! The guest is the `hostile` example plugin's `ops` tool: one invocation
+//! runs all of a case's `fs` calls in order.
+
+pub mod case;
+pub mod fixture;
+pub mod judge;
+pub mod report;
+pub mod rest;
+pub mod target;
+
+pub use case::Case;
+pub use target::Target;

@@ -1,0 +1,121 @@
+//! `yoi-conformance`: runs the case catalogue against the embedded host
+//! and the served REST runtime, prints a table per target and writes
+//! `target/conformance/junit-<target>.xml`. `cargo xtask conformance`
+//! builds the guest and runs this.
+//!
+//! Flags: `--target embedded|rest|all` (default all), `--filter TEXT`
+//! (cases whose family/name contains TEXT), `--list` (print the cases and
+//! their citations, run nothing).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use yoi_conformance::judge::{CaseResult, run_case};
+use yoi_conformance::report;
+use yoi_conformance::rest::Rest;
+use yoi_conformance::target::{Embedded, Target};
+use yoi_conformance::{Case, case};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("conformance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Args {
+    targets: Vec<String>,
+    filter: Option<String>,
+    list: bool,
+}
+
+fn args() -> Result<Args> {
+    let mut args = Args {
+        targets: vec!["embedded".into(), "rest".into()],
+        filter: None,
+        list: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--target" => match it.next().as_deref() {
+                Some("all") => {}
+                Some(t @ ("embedded" | "rest")) => args.targets = vec![t.to_owned()],
+                other => bail!("--target takes embedded, rest or all, not {other:?}"),
+            },
+            "--filter" => args.filter = it.next(),
+            "--list" => args.list = true,
+            other => bail!("unknown argument {other:?}"),
+        }
+    }
+    Ok(args)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run() -> Result<bool> {
+    let args = args()?;
+    let root = root();
+    let spec = std::fs::read_to_string(root.join("docs/abi/yoi-plugin-wasm-1.md"))
+        .context("reading the spec")?;
+    let mut cases = case::load_dir(&root.join("conformance/cases"), &spec)?;
+    if let Some(filter) = &args.filter {
+        cases.retain(|c| format!("{}/{}", c.family, c.name).contains(filter.as_str()));
+    }
+    if args.list {
+        for c in &cases {
+            println!("§{:<6} {}/{}", c.spec, c.family, c.name);
+        }
+        println!("{} cases", cases.len());
+        return Ok(true);
+    }
+    // Cases with one grant run together (the REST target serves one
+    // grant at a time); the order is otherwise the catalogue's.
+    cases.sort_by(|a, b| a.grant.cmp(&b.grant));
+    let plugins = std::env::var_os("YOI_PLUGINS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/plugins"));
+    let component = plugins.join("hostile.wasm");
+    if !component.exists() {
+        bail!(
+            "the conformance guest is missing at {}; run `cargo xtask build-plugins`",
+            component.display()
+        );
+    }
+    let work = tempfile::tempdir()?;
+    let out_dir = root.join("target/conformance");
+    let mut all_pass = true;
+    for name in &args.targets {
+        let mut target: Box<dyn Target> = match name.as_str() {
+            "embedded" => Box::new(Embedded::new(
+                &component,
+                &root.join("target/conformance/cache"),
+            )?),
+            _ => Box::new(Rest::new(
+                &root.join("example-plugins/hostile"),
+                &component,
+                &work.path().join("rest-state"),
+            )?),
+        };
+        let fixture_root = work.path().join(name);
+        let started = std::time::Instant::now();
+        let results: Vec<CaseResult> = cases
+            .iter()
+            .map(|c: &Case| run_case(target.as_mut(), &fixture_root, c))
+            .collect();
+        print!("{}", report::table(name, &results));
+        println!("  ({:.1} s)", started.elapsed().as_secs_f64());
+        let junit = out_dir.join(format!("junit-{name}.xml"));
+        report::write_junit(&junit, name, &results)?;
+        println!("  JUnit: {}", junit.display());
+        all_pass &= report::counts(&results).1.fail == 0;
+    }
+    Ok(all_pass)
+}

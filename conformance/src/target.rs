@@ -1,0 +1,137 @@
+//! Targets: the hosts a catalogue runs against.
+//!
+//! A target is anything that can run a list of guest `fs` calls as one
+//! invocation of the conformance guest under a grant. The runner builds the
+//! fixture, hands the target the mount directory, the grant as plain data
+//! and the calls, and judges the outcomes itself; a second host
+//! implementation plugs in by implementing [`Target`] (see the README).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use serde_json::{Value, json};
+use yoi_plugin_host::limits::{
+    BoundOverrides, InvocationBudget, MAX_FS_CALLS_PER_INVOCATION, MAX_READ_BYTES_PER_INVOCATION,
+    MAX_WRITE_BYTES_PER_INVOCATION,
+};
+use yoi_plugin_host::{CallLimits, GrantSet, GrantSpec, Operation, Plugin, PluginHost};
+
+use crate::case::{Budget, GrantCase};
+
+/// The conformance guest's tool: runs a list of `fs` calls in one
+/// invocation and returns `{"results": [...]}`.
+pub const OPS_TOOL: &str = "ops";
+
+/// A host under test.
+pub trait Target {
+    /// Short name, used in the table and the JUnit file name.
+    fn name(&self) -> &str;
+
+    /// Why this target cannot run a case with this budget (e.g. budgets
+    /// are not configurable through it), or `None`.
+    fn unsupported(&self, budget: Option<&Budget>) -> Option<&'static str> {
+        let _ = budget;
+        None
+    }
+
+    /// Runs `calls` (each an input of the guest's `fs` probe) as one
+    /// invocation of the conformance guest, with `grant` over `mount_dir`,
+    /// and returns one outcome per call: `{"ok": RESULT}` or
+    /// `{"error": {"code", "message"}}`. An `Err` is a harness failure,
+    /// not a conformance result.
+    fn run(
+        &mut self,
+        mount_dir: &Path,
+        grant: &GrantCase,
+        budget: Option<&Budget>,
+        calls: &[Value],
+    ) -> Result<Vec<Value>>;
+}
+
+/// The grant of a case as this host's plain-data spec.
+pub fn grant_spec(mount_dir: &Path, grant: &GrantCase) -> Result<GrantSpec> {
+    let ops = operations(&grant.ops)?;
+    let mut spec = GrantSpec::new(&grant.mount, mount_dir, &ops).bounds(bounds(grant));
+    spec.include = grant.include.clone();
+    spec.exclude = grant.exclude.clone();
+    Ok(spec)
+}
+
+/// The case's operations as this host's type.
+pub fn operations(ops: &[String]) -> Result<Vec<Operation>> {
+    ops.iter()
+        .map(|o| Operation::parse(o).ok_or_else(|| anyhow!("unknown operation {o:?}")))
+        .collect()
+}
+
+/// The case's bound overrides as this host's type.
+pub fn bounds(grant: &GrantCase) -> BoundOverrides {
+    BoundOverrides {
+        read_bytes: grant.bounds.read_bytes,
+        write_bytes: grant.bounds.write_bytes,
+        list_entries: grant.bounds.list_entries,
+        dir_scan_entries: grant.bounds.dir_scan_entries,
+    }
+}
+
+/// Extracts `results` from the guest's output.
+pub fn results(output: &Value, calls: usize) -> Result<Vec<Value>> {
+    let results = output["results"]
+        .as_array()
+        .ok_or_else(|| anyhow!("guest output has no results array"))?;
+    if results.len() != calls {
+        return Err(anyhow!(
+            "guest returned {} results for {calls} calls",
+            results.len()
+        ));
+    }
+    Ok(results.clone())
+}
+
+/// The host embedded in this process (`yoi_plugin_host` API): the guest is
+/// loaded once as a bare component, each case gets fresh grants.
+pub struct Embedded {
+    plugin: Plugin,
+}
+
+impl Embedded {
+    /// Loads the conformance guest from `component`, compiling into
+    /// `cache_dir`.
+    pub fn new(component: &Path, cache_dir: &Path) -> Result<Embedded> {
+        let host = PluginHost::builder().cache_dir(cache_dir).build()?;
+        let bytes =
+            std::fs::read(component).with_context(|| format!("reading {}", component.display()))?;
+        let plugin = Plugin::from_component(&host, "hostile".parse()?, &bytes)?;
+        Ok(Embedded { plugin })
+    }
+}
+
+impl Target for Embedded {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    fn run(
+        &mut self,
+        mount_dir: &Path,
+        grant: &GrantCase,
+        budget: Option<&Budget>,
+        calls: &[Value],
+    ) -> Result<Vec<Value>> {
+        let spec = grant_spec(mount_dir, grant)?;
+        let grants = Arc::new(GrantSet::open(self.plugin.identity().clone(), &[spec])?);
+        let mut limits = CallLimits::default();
+        if let Some(b) = budget {
+            limits.fs_budget = InvocationBudget::new(
+                b.read_bytes.unwrap_or(MAX_READ_BYTES_PER_INVOCATION),
+                b.write_bytes.unwrap_or(MAX_WRITE_BYTES_PER_INVOCATION),
+                b.calls.unwrap_or(MAX_FS_CALLS_PER_INVOCATION),
+            );
+        }
+        let input = json!({ "ops": calls }).to_string();
+        let outcome = self.plugin.call_blocking(grants, OPS_TOOL, &input, &limits);
+        let output = outcome.result.map_err(|e| anyhow!("call failed: {e}"))?;
+        results(&output, calls.len())
+    }
+}
