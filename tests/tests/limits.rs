@@ -209,3 +209,25 @@ fn too_many_memories_or_tables_is_a_typed_count_limit() {
         assert_eq!(outcome.result.unwrap_err().code(), "trap");
     }
 }
+
+#[test]
+fn too_many_instances_is_its_own_instance_limit() {
+    // A Rust component instantiates more than one core instance (its
+    // module and wit-component's shims); one is not enough.
+    let hello = load("hello");
+    let g = grants(&hello, &[]);
+    let one = CallLimits {
+        instances: 1,
+        ..CallLimits::default()
+    };
+    let err = hello
+        .call_blocking(g.clone(), "greet", r#"{"name":"x"}"#, &one)
+        .result
+        .unwrap_err();
+    assert_eq!(err, CallError::InstanceLimit(1));
+    assert_eq!(err.code(), "instance-limit");
+    assert_ne!(err.code(), CallError::MemoryLimit(0).code());
+    // The host is unaffected: the default count runs the same call.
+    let outcome = hello.call_blocking(g, "greet", r#"{"name":"x"}"#, &CallLimits::default());
+    assert_eq!(outcome.result.unwrap()["greeting"], "Hello, x!");
+}

@@ -132,3 +132,29 @@ fn packing_probes_and_records_the_tools_of_any_language() {
     let err = Package::from_dir_declaring(dir.path(), Some(&component), host()).unwrap_err();
     assert_eq!(err.code(), "tool-not-exported", "{err}");
 }
+
+/// A stock componentize-py component instantiates many core instances
+/// (14 with componentize-py 0.25.1): a call allowed fewer is
+/// `instance-limit` (not `memory-limit` or a bare trap), and the default
+/// count runs it.
+#[test]
+fn python_instances_fit_the_default_count_and_a_low_one_is_instance_limit() {
+    let notes = load("notes-py");
+    let g = grants(&notes, &[]);
+    let input = json!({"path": "notes/x"}).to_string();
+    let tight = CallLimits {
+        instances: 8,
+        ..CallLimits::default()
+    };
+    let err = notes
+        .call_blocking(g.clone(), "read", &input, &tight)
+        .result
+        .unwrap_err();
+    assert_eq!(err, CallError::InstanceLimit(8));
+    // With the default count it runs (and the fs call, ungranted, is denied).
+    let err = notes
+        .call_blocking(g, "read", &input, &CallLimits::default())
+        .result
+        .unwrap_err();
+    assert!(failed_text(err).contains("denied"));
+}

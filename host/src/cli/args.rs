@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::cli::{Exit, Failure};
-use crate::{GrantSpec, Operation};
+use crate::policy::HostPolicy;
+use crate::{CallLimits, GrantSpec, Operation};
 
 /// Grant flags shared by `run` and `show`.
 #[derive(clap::Args, Default)]
@@ -44,6 +45,76 @@ impl GrantArgs {
     }
 }
 
+/// Per-call count flags shared by `run`, `serve` and `mcp`. Each may be
+/// at most the host ceiling's count (the built-in one, or a `--policy`
+/// file's `[limits]`); above it the command refuses to start
+/// (`invalid-limit`) rather than silently lowering it.
+#[derive(clap::Args, Default, Clone, Copy)]
+pub struct CountArgs {
+    /// Most core instances one call may create (default 64; exceeding it is `instance-limit`).
+    #[arg(long, value_name = "N")]
+    pub max_instances: Option<usize>,
+    /// Most linear memories one call may create (default 16; `count-limit`).
+    #[arg(long, value_name = "N")]
+    pub max_memories: Option<usize>,
+    /// Most tables one call may create (default 64; `count-limit`).
+    #[arg(long, value_name = "N")]
+    pub max_tables: Option<usize>,
+}
+
+impl CountArgs {
+    /// `limits` with the flags' counts, each within `1..=` the ceiling's.
+    pub fn apply(&self, limits: CallLimits, ceiling: &CallLimits) -> Result<CallLimits, Failure> {
+        let mut limits = limits;
+        let flags = [
+            (
+                "--max-instances",
+                self.max_instances,
+                ceiling.instances,
+                &mut limits.instances,
+            ),
+            (
+                "--max-memories",
+                self.max_memories,
+                ceiling.memories,
+                &mut limits.memories,
+            ),
+            (
+                "--max-tables",
+                self.max_tables,
+                ceiling.tables,
+                &mut limits.tables,
+            ),
+        ];
+        for (flag, value, max, field) in flags {
+            let Some(value) = value else { continue };
+            if value == 0 || value > max {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    "invalid-limit",
+                    format!(
+                        "{flag} must be 1..={max} (the host ceiling; a --policy [limits] table sets it)"
+                    ),
+                ));
+            }
+            *field = value;
+        }
+        Ok(limits)
+    }
+
+    /// `policy` with the flags applied to the limits of every call it
+    /// serves (within its ceiling).
+    pub fn apply_to_policy(&self, mut policy: HostPolicy) -> Result<HostPolicy, Failure> {
+        if self.max_instances.is_none() && self.max_memories.is_none() && self.max_tables.is_none()
+        {
+            return Ok(policy);
+        }
+        let limits = self.apply(policy.call_limits(), &policy.ceiling())?;
+        policy.limits = Some(limits);
+        Ok(policy)
+    }
+}
+
 /// Parses `MOUNT=DIR:OPS`.
 fn parse_grant(text: &str) -> Result<GrantSpec, String> {
     const HINT: &str = "expected MOUNT=DIR:OPS, e.g. notes=./notes:read,list";
@@ -58,4 +129,74 @@ fn parse_grant(text: &str) -> Result<GrantSpec, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(GrantSpec::new(mount, dir, &ops))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok<T>(r: Result<T, Failure>) -> T {
+        r.unwrap_or_else(|f| panic!("[{}] {}", f.code, f.message))
+    }
+
+    #[test]
+    fn count_flags_stay_within_the_ceiling() {
+        let ceiling = CallLimits::ceiling();
+        let none = CountArgs::default();
+        assert_eq!(
+            ok(none.apply(CallLimits::default(), &ceiling)),
+            CallLimits::default()
+        );
+        let set = CountArgs {
+            max_instances: Some(48),
+            max_memories: Some(2),
+            max_tables: Some(3),
+        };
+        let limits = ok(set.apply(CallLimits::default(), &ceiling));
+        assert_eq!(
+            (limits.instances, limits.memories, limits.tables),
+            (48, 2, 3)
+        );
+        for bad in [
+            CountArgs {
+                max_instances: Some(0),
+                ..none
+            },
+            CountArgs {
+                max_instances: Some(ceiling.instances + 1),
+                ..none
+            },
+            CountArgs {
+                max_memories: Some(ceiling.memories + 1),
+                ..none
+            },
+            CountArgs {
+                max_tables: Some(usize::MAX),
+                ..none
+            },
+        ] {
+            let Err(err) = bad.apply(CallLimits::default(), &ceiling) else {
+                panic!("accepted")
+            };
+            assert_eq!(err.code, "invalid-limit", "{}", err.message);
+        }
+        // A policy's [limits] raises the ceiling; the flags may use it.
+        let policy = HostPolicy {
+            limits: Some(CallLimits {
+                instances: 128,
+                ..CallLimits::default()
+            }),
+            ..HostPolicy::default()
+        };
+        let more = CountArgs {
+            max_instances: Some(100),
+            ..none
+        };
+        assert_eq!(
+            ok(more.apply_to_policy(policy)).call_limits().instances,
+            100
+        );
+        assert!(more.apply_to_policy(HostPolicy::default()).is_err());
+        assert_eq!(ok(none.apply_to_policy(HostPolicy::default())).limits, None);
+    }
 }

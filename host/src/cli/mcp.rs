@@ -60,6 +60,8 @@ pub struct McpArgs {
     /// Host policy file: its [limits] and [runtime] call-pool settings apply.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    counts: crate::cli::args::CountArgs,
     /// Serve this builtin profile of the --policy file (its plugins, each with request ∩ policy).
     #[arg(long, value_name = "NAME", requires = "policy", conflicts_with_all = ["plugins", "components", "grants", "grants_file"])]
     profile: Option<String>,
@@ -209,6 +211,7 @@ pub fn mcp(_out: Out, store_dir: &Path, args: McpArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::new(Exit::Invalid, e.code(), format!("host policy: {e}")))?,
         None => HostPolicy::default(),
     };
+    let policy = args.counts.apply_to_policy(policy)?;
     let specs = args.grants.specs()?;
     let serving = match &args.profile {
         Some(name) => Serving::Profile(profile_grants(&policy, name)?),

@@ -107,6 +107,8 @@ enum Command {
         /// Wall-clock timeout in milliseconds (at most 600000).
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
+        #[command(flatten)]
+        counts: args::CountArgs,
         /// Compile cache directory (default: <store>/.cache).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
@@ -245,6 +247,7 @@ pub fn main() -> ExitCode {
             input_file,
             grants,
             timeout_ms,
+            counts,
             cache_dir,
         } => run::input_text(input, input_file.as_deref()).and_then(|input| {
             run::run(
@@ -256,6 +259,7 @@ pub fn main() -> ExitCode {
                     input,
                     grants,
                     timeout: run::timeout(timeout_ms)?,
+                    counts,
                     cache_dir,
                 },
             )

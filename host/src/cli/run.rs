@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::args::GrantArgs;
+use crate::cli::args::{CountArgs, GrantArgs};
 use crate::cli::{Exit, Failure, Out};
 use crate::error::ErrorCode;
 use crate::names::{PluginId, PluginName};
@@ -20,6 +20,7 @@ pub struct RunArgs {
     pub input: String,
     pub grants: GrantArgs,
     pub timeout: Duration,
+    pub counts: CountArgs,
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -129,6 +130,11 @@ pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
         .max_concurrent_calls(1)
         .build()
         .map_err(|e| Failure::new(Exit::Io, "engine", e))?;
+    let limits = CallLimits {
+        timeout: args.timeout,
+        ..CallLimits::default()
+    };
+    let limits = args.counts.apply(limits, host.ceiling())?;
     let plugin = load_target(&host, store_dir, &args.target)?;
     if !plugin.has_tool(&args.tool) {
         return Err(Failure::new(
@@ -144,10 +150,6 @@ pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
     }
     let grants = GrantSet::open(plugin.identity().clone(), &specs)
         .map_err(|e| Failure::new(Exit::Grant, "invalid-grant", e))?;
-    let limits = CallLimits {
-        timeout: args.timeout,
-        ..CallLimits::default()
-    };
     let outcome = plugin.call_blocking(Arc::new(grants), &args.tool, &args.input, &limits);
     if !out.json() {
         for record in &outcome.logs {

@@ -45,6 +45,8 @@ pub struct ServeArgs {
     /// Host policy file (TOML: mounts, capabilities, builtin profiles). Default: deny everything.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    counts: crate::cli::args::CountArgs,
     /// Largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -118,6 +120,7 @@ pub fn serve(out: Out, store: &Path, args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::new(Exit::Invalid, e.code(), format!("host policy: {e}")))?,
         None => HostPolicy::default(),
     };
+    let policy = args.counts.apply_to_policy(policy)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

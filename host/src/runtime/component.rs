@@ -240,21 +240,6 @@ fn pool_refusal(err: &wasmtime::Error) -> bool {
     .any(|needle| text.contains(needle))
 }
 
-/// wasmtime refuses a store's N+1th instance, memory or table with an
-/// error (not a trap) whose text names the count (pinned wasmtime version;
-/// `tests/tests/limits.rs` checks each kind maps).
-fn count_limit(err: &wasmtime::Error) -> Option<CallError> {
-    let text = format!("{err:#}");
-    [
-        ("instance count too high", "instances"),
-        ("memory count too high", "memories"),
-        ("table count too high", "tables"),
-    ]
-    .into_iter()
-    .find(|(needle, _)| text.contains(needle))
-    .map(|(_, what)| CallError::CountLimit(what))
-}
-
 /// A tool error's text as the guest wrote it: bounded like every other
 /// diagnostic ([`MAX_TOOL_ERROR_BYTES`]), control characters other than
 /// newlines replaced.
@@ -294,7 +279,7 @@ fn classify_trap(
         {
             CallError::Busy
         }
-        None => count_limit(err)
+        None => super::limiter::count_limit(err, limits)
             .unwrap_or_else(|| CallError::Trap(crate::diag::bound(&err.to_string(), 200))),
     }
 }

@@ -86,8 +86,12 @@ pub enum CallError {
     /// The guest tried to grow memory past its limit.
     #[error("the call hit its memory limit of {0} bytes")]
     MemoryLimit(usize),
-    /// The component needs more instances, memories or tables than the
-    /// call allows (`CallLimits::{instances, memories, tables}`).
+    /// The component needs more core instances than the call allows
+    /// (`CallLimits::instances`, the limit here).
+    #[error("the call needs more than its limit of {0} instances")]
+    InstanceLimit(usize),
+    /// The component needs more memories or tables than the call allows
+    /// (`CallLimits::{memories, tables}`).
     #[error("the call needs more {0} than its limit allows")]
     CountLimit(&'static str),
     /// The guest tried to grow a table past its limit.
@@ -127,6 +131,7 @@ impl ErrorCode for CallError {
             CallError::StackOverflow => "stack-overflow",
             CallError::MemoryLimit(_) => "memory-limit",
             CallError::TableLimit => "table-limit",
+            CallError::InstanceLimit(_) => "instance-limit",
             CallError::CountLimit(_) => "count-limit",
             CallError::FuelExhausted => "fuel-exhausted",
             CallError::Trap(_) => "trap",

@@ -3,6 +3,7 @@
 //! typed error.
 
 use crate::limits::CallLimits;
+use crate::runtime::CallError;
 
 /// Which limit stopped a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +101,27 @@ impl wasmtime::ResourceLimiter for Limiter {
 
     fn memories(&self) -> usize {
         self.memories
+    }
+}
+
+/// The count limit a wasmtime error reports, as its typed call error.
+///
+/// wasmtime checks a store's instance, memory and table counts itself (the
+/// limiter only answers [`wasmtime::ResourceLimiter::instances`] & co.
+/// once) and refuses the N+1th with an error, not a trap, whose text names
+/// the count. The texts are the pinned wasmtime's; `tests/tests/limits.rs`
+/// checks each kind maps.
+pub(crate) fn count_limit(err: &wasmtime::Error, limits: &CallLimits) -> Option<CallError> {
+    let text = format!("{err:#}");
+    let hit = |needle: &str| text.contains(needle);
+    if hit("instance count too high") {
+        Some(CallError::InstanceLimit(limits.instances))
+    } else if hit("memory count too high") {
+        Some(CallError::CountLimit("memories"))
+    } else if hit("table count too high") {
+        Some(CallError::CountLimit("tables"))
+    } else {
+        None
     }
 }
 
