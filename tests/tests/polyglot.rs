@@ -158,3 +158,98 @@ fn python_instances_fit_the_default_count_and_a_low_one_is_instance_limit() {
         .unwrap_err();
     assert!(failed_text(err).contains("denied"));
 }
+
+/// `hostile-py` tries, from inside a stock componentize-py guest and with
+/// Python's own standard library, to open host files, list host
+/// directories, connect to a listening loopback socket, resolve a name
+/// and read the host's environment. A yoi grant is not a preopen: even
+/// with one, every attempt fails, and nothing of the host comes back.
+#[test]
+fn python_code_reaches_no_host_file_directory_socket_or_environment() {
+    use std::io::ErrorKind;
+    use std::net::TcpListener;
+
+    let hostile = load("hostile-py");
+    let sb = Sandbox::new();
+    sb.file("todo.md", "buy milk\n");
+    let g = grants(
+        &hostile,
+        &[GrantSpec::new(
+            "notes",
+            &sb.mount,
+            &[Operation::Read, Operation::List],
+        )],
+    );
+    // Each attempt must fail in the host's WASI layer (the error Python
+    // reports for it), not earlier in Python for some other reason.
+    let failed = |tool: &str, input: serde_json::Value, expected: &str| {
+        let out = call_ok(&hostile, &g, tool, &input);
+        assert_eq!(out["ok"], false, "{tool} {input}: {out}");
+        let text = out.to_string();
+        assert!(!text.contains(SECRET) && !text.contains("root:"), "{text}");
+        let error = out["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with(expected), "{tool} {input}: {error}");
+    };
+    let secret = sb.outside.join("secret.txt");
+    let todo = sb.mount.join("todo.md");
+    for path in [
+        "/etc/passwd",
+        "/proc/self/environ",
+        secret.to_str().unwrap(),
+        todo.to_str().unwrap(),
+        "notes/todo.md",
+        "../../etc/passwd",
+        "todo.md",
+    ] {
+        failed("open", json!({ "path": path }), "FileNotFoundError");
+    }
+    for path in [
+        "/",
+        ".",
+        "/etc",
+        "notes",
+        sb.mount.to_str().unwrap(),
+        sb.outside.to_str().unwrap(),
+    ] {
+        failed("listdir", json!({ "path": path }), "FileNotFoundError");
+    }
+
+    // A listener on loopback: the guest's connect is refused by the inert
+    // wasi:sockets (access-denied, Python's PermissionError) and the
+    // listener never sees a connection.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    for host in ["127.0.0.1", "localhost", "::1"] {
+        failed(
+            "connect",
+            json!({ "host": host, "port": port }),
+            "PermissionError",
+        );
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("the guest reached the listener: {other:?}"),
+    }
+    for host in ["localhost", "example.com"] {
+        failed("resolve", json!({ "host": host }), "gaierror");
+    }
+
+    // No host environment variable and no host directory.
+    let out = call_ok(&hostile, &g, "environ", &json!({}));
+    let names: Vec<&str> = out["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    for (host_var, _) in std::env::vars() {
+        assert!(
+            !names.contains(&host_var.as_str()),
+            "host variable {host_var} leaked: {names:?}"
+        );
+    }
+    let cwd = out["cwd"].as_str().unwrap_or_default();
+    let here = std::env::current_dir().unwrap();
+    assert!(!cwd.contains(here.to_str().unwrap()), "{cwd}");
+}

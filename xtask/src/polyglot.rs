@@ -654,7 +654,7 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["hello-js.wasm", "notes-py.wasm"]);
+        assert_eq!(names, ["hello-js.wasm", "hostile-py.wasm", "notes-py.wasm"]);
     }
 
     #[test]
