@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::identity::PluginIdentity;
 use crate::limits::{BoundOverrides, FsBounds};
 use crate::names::MountName;
+use crate::net::NetGrants;
 
 /// An fs operation a grant can allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -302,6 +303,20 @@ impl PathPolicy {
             }
             let mut builder = GlobSetBuilder::new();
             for pattern in patterns {
+                // The one pattern rule (shared with policies and bundles):
+                // a pattern that can never match an inner path (leading
+                // `/`, trailing `/`, `.`/`..`/empty segments) would exclude
+                // or include nothing, silently; it is refused instead.
+                crate::bundle::rules::pattern(pattern).map_err(|rejection| {
+                    GrantError::InvalidPattern {
+                        mount: mount.to_owned(),
+                        pattern: match rejection {
+                            crate::bundle::rules::Rejection::SecretLike => "<redacted>".to_owned(),
+                            _ => crate::diag::bound(pattern, 64),
+                        },
+                        reason: rejection.to_string(),
+                    }
+                })?;
                 let glob = globset::GlobBuilder::new(pattern)
                     .literal_separator(true)
                     .build()
@@ -333,15 +348,12 @@ impl PathPolicy {
                 (literal, glob_tail)
             })
             .collect();
-        // `dir/**` excludes the directory itself too: an excluded subtree
-        // does not exist for the guest (not listed, not stat-able), so
-        // `dir` and `dir/**` mean the same.
-        let mut exclude = exclude.to_vec();
-        for pattern in exclude.clone() {
-            if let Some(dir) = pattern.strip_suffix("/**").filter(|d| !d.is_empty()) {
-                exclude.push(dir.to_owned());
-            }
-        }
+        // An excluded subtree does not exist for the guest (not listed, not
+        // stat-able): a pattern covering everything below a directory
+        // excludes the directory too, so `dir`, `dir/**`, `dir/*` and
+        // `dir/**/*` mean the same.
+        let roots = exclude.iter().map(String::as_str).filter_map(subtree_root);
+        let exclude: Vec<String> = exclude.iter().cloned().chain(roots).collect();
         Ok(PathPolicy {
             include: build(include)?,
             include_prefixes,
@@ -397,11 +409,24 @@ impl PathPolicy {
     }
 }
 
+/// The directory whose whole subtree `pattern` covers: the pattern minus
+/// trailing segments that are all `*` or `**` (`private` for `private/**`,
+/// `private/*` or `private/**/*`); `None` if there is no such directory.
+fn subtree_root(pattern: &str) -> Option<String> {
+    let segments: Vec<&str> = pattern.split('/').collect();
+    let keep = segments
+        .iter()
+        .rposition(|s| !matches!(*s, "*" | "**"))
+        .map_or(0, |i| i + 1);
+    (keep > 0 && keep < segments.len()).then(|| segments[..keep].join("/"))
+}
+
 /// The grants of one plugin, bound to its exact identity.
 #[derive(Debug, Clone)]
 pub struct GrantSet {
     plugin: PluginIdentity,
     grants: BTreeMap<String, Grant>,
+    network: Arc<NetGrants>,
 }
 
 impl GrantSet {
@@ -410,7 +435,19 @@ impl GrantSet {
         GrantSet {
             plugin,
             grants: BTreeMap::new(),
+            network: Arc::default(),
         }
+    }
+
+    /// The same set with these network grants (`net`); none by default.
+    pub fn with_network(mut self, network: NetGrants) -> Self {
+        self.network = Arc::new(network);
+        self
+    }
+
+    /// The network grants.
+    pub fn network(&self) -> &Arc<NetGrants> {
+        &self.network
     }
 
     /// Opens every spec and builds the set.
@@ -446,9 +483,9 @@ impl GrantSet {
         self.grants.values()
     }
 
-    /// Whether nothing is granted.
+    /// Whether nothing is granted (no mount, no network).
     pub fn is_empty(&self) -> bool {
-        self.grants.is_empty()
+        self.grants.is_empty() && self.network.is_empty()
     }
 }
 
@@ -495,6 +532,50 @@ mod tests {
         assert!(!p.file_visible("private/x.txt"));
         assert!(!p.dir_visible("private/sub"));
         assert!(p.dir_visible("privateer"));
+        // Every spelling of "the whole subtree" hides the directory too.
+        for pattern in ["private/*", "private/**/*", "**/private/**"] {
+            let p = policy(&[], &[pattern]);
+            assert!(!p.dir_visible("private"), "{pattern}");
+            assert!(!p.file_visible("private/x/y"), "{pattern}");
+            assert!(p.dir_visible("privateer"), "{pattern}");
+        }
+        // A narrower pattern leaves the directory visible.
+        let p = policy(&[], &["private/*.txt"]);
+        assert!(p.dir_visible("private"));
+        assert!(!p.file_visible("private/a.txt"));
+        assert!(p.file_visible("private/a.md"));
+    }
+
+    #[test]
+    fn patterns_that_match_nothing_are_refused() {
+        // Each of these would exclude nothing (fail open) or include
+        // nothing: refused when the grant is built.
+        for bad in [
+            "private/",
+            "/private",
+            "./private",
+            "a//b",
+            "a/../b",
+            "a/.",
+            "",
+        ] {
+            for (include, exclude) in [
+                (vec![bad.to_owned()], vec![]),
+                (vec![], vec![bad.to_owned()]),
+            ] {
+                assert!(
+                    matches!(
+                        PathPolicy::new("m", &include, &exclude),
+                        Err(GrantError::InvalidPattern { .. })
+                    ),
+                    "{bad:?}"
+                );
+            }
+        }
+        assert_eq!(subtree_root("a/b/**/*"), Some("a/b".to_owned()));
+        assert_eq!(subtree_root("**"), None);
+        assert_eq!(subtree_root("*.key"), None);
+        assert_eq!(subtree_root("a/*.md"), None);
     }
 
     #[test]

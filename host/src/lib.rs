@@ -40,6 +40,8 @@ pub mod fs;
 pub mod grant;
 pub mod identity;
 pub mod log;
+pub mod net;
+pub mod secrets;
 
 // The ABI contract and its per-version bindings; the wasm runtime.
 pub mod abi;

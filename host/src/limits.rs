@@ -378,3 +378,31 @@ mod tests {
         assert_eq!(greedy.capped_by(&loose).timeout, MAX_CALL_TIMEOUT);
     }
 }
+
+/// Bounds of a call's outbound HTTP requests (`net`). Total time is the
+/// call's deadline; these bound everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpBounds {
+    /// Requests of one call open at once.
+    pub max_in_flight: usize,
+    /// Request body bytes.
+    pub max_request_body_bytes: usize,
+    /// Response body bytes.
+    pub max_response_body_bytes: usize,
+    /// Header fields of a request or a response.
+    pub max_headers: usize,
+    /// Time to establish one TCP connection (within the deadline).
+    pub connect_timeout: Duration,
+}
+
+impl Default for HttpBounds {
+    fn default() -> Self {
+        HttpBounds {
+            max_in_flight: 4,
+            max_request_body_bytes: 1024 * 1024,
+            max_response_body_bytes: 8 * 1024 * 1024,
+            max_headers: 64,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -21,7 +21,11 @@
 //! [permissions]
 //! host_apis = ["fs", "log"]
 //! mounts = [{ name = "notes", ops = ["read", "list", "write"], reason = "the journal" }]
+//! network = [{ url = "https://api.github.com/repos", methods = ["GET"], secrets = ["github-token"], reason = "issues" }]
 //! ```
+//!
+//! Permissions are requests, never grants: a host grants mounts and
+//! network access itself (`grant`, `net`), and `show` lists both sides.
 
 use std::collections::BTreeSet;
 
@@ -97,6 +101,28 @@ pub struct Permissions {
     /// Mounts the plugin asks for.
     #[serde(default)]
     pub mounts: Vec<MountRequest>,
+    /// Network access the plugin asks for (`wasi:http`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<NetworkRequest>,
+}
+
+/// A requested network access: a URL prefix in the grant grammar
+/// (`net::grant`), methods, and the names of secrets it expects the host
+/// to inject (names only; values never appear in a manifest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkRequest {
+    /// `scheme://host[:port][/path-prefix]`.
+    pub url: String,
+    /// Methods (default GET and HEAD).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Secret names the plugin expects injected.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Why (shown on review).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// A requested mount.
@@ -232,6 +258,9 @@ impl Manifest {
         for (i, mount) in self.permissions.mounts.iter().enumerate() {
             texts.push((format!("permissions.mounts[{i}].reason"), &mount.reason));
         }
+        for (i, net) in self.permissions.network.iter().enumerate() {
+            texts.push((format!("permissions.network[{i}].reason"), &net.reason));
+        }
         if let Some((field, _)) = texts.iter().find(|(_, text)| {
             text.chars()
                 .any(|c| c.is_control() && c != '\n' && c != '\t')
@@ -317,6 +346,33 @@ impl Manifest {
                     field("ops"),
                     "no operations",
                     "e.g. ops = [\"read\", \"list\"]",
+                ));
+            }
+        }
+        for (i, net) in self.permissions.network.iter().enumerate() {
+            let field = |f: &str| format!("permissions.network[{i}].{f}");
+            let spec = crate::net::NetGrantSpec {
+                url: net.url.clone(),
+                methods: net.methods.clone(),
+                private: false,
+                inject: Vec::new(),
+            };
+            if let Err(e) = spec.open(&crate::net::SecretSources::default()) {
+                return Err(invalid(
+                    field("url"),
+                    e.to_string(),
+                    "e.g. url = \"https://api.example.com/v1\", methods = [\"GET\"]",
+                ));
+            }
+            if let Some(bad) = net
+                .secrets
+                .iter()
+                .find(|n| crate::secrets::SecretName::parse(n).is_err())
+            {
+                return Err(invalid(
+                    field("secrets"),
+                    format!("'{}' is not a secret name", crate::diag::bound(bad, 64)),
+                    "names are 1-64 of [a-z0-9._-], e.g. \"github-token\"",
                 ));
             }
         }

@@ -29,6 +29,7 @@ struct Metrics {
     registry: Registry,
     fs_decisions: Family<FsLabels, Counter>,
     tool_calls: Family<CallLabels, Counter>,
+    net_denials: Family<CallLabels, Counter>,
     tool_latency: Histogram,
     bundles: Gauge,
     workers: Gauge,
@@ -50,6 +51,12 @@ fn metrics() -> &'static Metrics {
             "tool calls by outcome (ok or the call error code)",
             tool_calls.clone(),
         );
+        let net_denials = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "net_denials",
+            "outgoing HTTP requests refused, by code (host-not-granted, private-address, ...)",
+            net_denials.clone(),
+        );
         let tool_latency = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         registry.register(
             "tool_call_seconds",
@@ -64,6 +71,7 @@ fn metrics() -> &'static Metrics {
             registry,
             fs_decisions,
             tool_calls,
+            net_denials,
             tool_latency,
             bundles,
             workers,
@@ -85,6 +93,15 @@ pub(crate) fn record_tool_call(outcome: &'static str, seconds: f64) {
     let m = metrics();
     m.tool_calls.get_or_create(&CallLabels { outcome }).inc();
     m.tool_latency.observe(seconds);
+}
+
+/// Counts one refused outgoing request; `code` is a stable `NetDenied` code.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) fn record_net_denial(code: &'static str) {
+    metrics()
+        .net_denials
+        .get_or_create(&CallLabels { outcome: code })
+        .inc();
 }
 
 /// Sets the number of stored bundles.

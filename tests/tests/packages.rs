@@ -154,10 +154,11 @@ fn the_rejection_catalogue() {
     );
 
     let manifest_text = String::from_utf8(manifest.clone()).unwrap();
-    // A component importing wasi:http (outside the allowed set, not inert).
+    // A component importing wasi:http's server side (outside the allowed
+    // set; only outgoing-handler and types are linked, gated by grants).
     let wasi_http = wat::parse_str(
         r#"(component
-            (import "wasi:http/outgoing-handler@0.2.0" (instance))
+            (import "wasi:http/incoming-handler@0.2.0" (instance))
             (instance $tool)
             (export "yoi:plugin/tool@1.0.0" (instance $tool)))"#,
     )

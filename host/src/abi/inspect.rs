@@ -9,7 +9,9 @@
 //! `wasi:filesystem` and `wasi:sockets` are inert (linked with no
 //! preopens and no network). The runtime's linker holds exactly these
 //! (`runtime/wasi.rs`), so the rule is enforced twice: here by inspection,
-//! there by construction.
+//! there by construction. With the `http` feature, `wasi:http/types` and
+//! `wasi:http/outgoing-handler` are allowed too; every request they make is
+//! checked against the plugin's network grants (`net`).
 
 use serde::Serialize;
 use wasmparser::{Encoding, Parser, Payload};
@@ -51,6 +53,18 @@ pub const ALLOWED_WASI_INTERFACES: &[&str] = &[
     "wasi:sockets/udp-create-socket",
     "wasi:sockets/ip-name-lookup",
 ];
+
+/// WASI interfaces allowed only with the `http` feature: outbound HTTP.
+/// Importing them grants nothing; each request needs a network grant
+/// (`net`), so without one every request is refused.
+pub const GRANT_GATED_WASI_INTERFACES: &[&str] = &["wasi:http/types", "wasi:http/outgoing-handler"];
+
+/// Whether `import` is one of [`GRANT_GATED_WASI_INTERFACES`].
+pub fn import_is_grant_gated(import: &str) -> bool {
+    import
+        .split_once('@')
+        .is_some_and(|(i, _)| GRANT_GATED_WASI_INTERFACES.contains(&i))
+}
 
 /// The allowed WASI interfaces that are linked but grant nothing (no
 /// preopens, no network): `show` lists them as such.
@@ -201,7 +215,9 @@ pub fn import_allowed(abi: AbiVersion, name: &str) -> bool {
     }
     match name.split_once('@') {
         Some((interface, version)) => {
-            version.starts_with(WASI_VERSION_PREFIX) && ALLOWED_WASI_INTERFACES.contains(&interface)
+            version.starts_with(WASI_VERSION_PREFIX)
+                && (ALLOWED_WASI_INTERFACES.contains(&interface)
+                    || (cfg!(feature = "http") && GRANT_GATED_WASI_INTERFACES.contains(&interface)))
         }
         None => false,
     }
@@ -239,9 +255,14 @@ mod tests {
         }
         assert!(import_is_inert("wasi:sockets/tcp@0.2.3"));
         assert!(!import_is_inert("wasi:cli/stdout@0.2.3"));
+        // Linked with the `http` feature; network grants decide.
+        for gated in ["wasi:http/outgoing-handler@0.2.3", "wasi:http/types@0.2.0"] {
+            assert_eq!(import_allowed(v1, gated), cfg!(feature = "http"), "{gated}");
+            assert!(import_is_grant_gated(gated));
+        }
         for bad in [
-            "wasi:http/outgoing-handler@0.2.3",
-            "wasi:http/types@0.2.3",
+            "wasi:http/incoming-handler@0.2.3",
+            "wasi:http/types@0.3.0",
             "wasi:filesystem/types@0.3.0",
             "wasi:sockets/tcp",
             "wasi:keyvalue/store@0.2.0",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::cli::{Exit, Failure};
+use crate::net::{NetGrantSpec, NetGrants, SecretSources};
 use crate::policy::HostPolicy;
 use crate::{CallLimits, GrantSpec, Operation};
 
@@ -15,6 +16,13 @@ pub struct GrantArgs {
     /// A JSON file with a list of grants ({"mount","dir","ops","include","exclude","bounds"}).
     #[arg(long = "grants-file", value_name = "FILE")]
     pub grants_file: Option<PathBuf>,
+    /// A network grant: URL[,methods=GET+POST][,private][,inject=HEADER:bearer|basic|raw:SECRET].
+    /// Deny by default; http only where named; special addresses only where named.
+    #[arg(long = "net", value_name = "URL[,OPTIONS]")]
+    pub net: Vec<String>,
+    /// Where a secret named by --net inject= comes from: NAME=env:VAR or NAME=file:/abs/path.
+    #[arg(long = "secret", value_name = "NAME=SOURCE")]
+    pub secrets: Vec<String>,
 }
 
 impl GrantArgs {
@@ -42,6 +50,22 @@ impl GrantArgs {
             specs.append(&mut more);
         }
         Ok(specs)
+    }
+
+    /// The network grants the flags describe, secrets resolved now.
+    pub fn network(&self) -> Result<NetGrants, Failure> {
+        let invalid = |e: &dyn crate::ErrorCode, m: String| Failure::new(Exit::Grant, e.code(), m);
+        let mut sources = SecretSources::default();
+        for s in &self.secrets {
+            sources
+                .insert_cli(s)
+                .map_err(|e| invalid(&e, format!("--secret: {e}")))?;
+        }
+        let mut specs = Vec::new();
+        for n in &self.net {
+            specs.push(NetGrantSpec::parse_cli(n).map_err(|e| invalid(&e, format!("--net: {e}")))?);
+        }
+        NetGrants::open(&specs, &sources).map_err(|e| invalid(&e, format!("--net: {e}")))
     }
 }
 

@@ -37,6 +37,7 @@ use crate::error::ErrorCode;
 use crate::grant::{GrantSet, GrantSpec};
 use crate::mcp::{Catalog, McpServer, McpState, ServedPlugin};
 use crate::names::{PluginId, PluginName};
+use crate::net::NetGrants;
 use crate::policy::HostPolicy;
 use crate::{Plugin, PluginHost, PluginPin, PluginStore};
 
@@ -63,7 +64,7 @@ pub struct McpArgs {
     #[command(flatten)]
     counts: crate::cli::args::CountArgs,
     /// Serve this builtin profile of the --policy file (its plugins, each with request ∩ policy).
-    #[arg(long, value_name = "NAME", requires = "policy", conflicts_with_all = ["plugins", "components", "grants", "grants_file"])]
+    #[arg(long, value_name = "NAME", requires = "policy", conflicts_with_all = ["plugins", "components", "grants", "grants_file", "net", "secrets"])]
     profile: Option<String>,
     /// Compile cache directory (default: <store>/.cache).
     #[arg(long, value_name = "DIR")]
@@ -79,6 +80,7 @@ enum Serving {
     Installed {
         only: Vec<PluginId>,
         specs: Vec<GrantSpec>,
+        network: NetGrants,
     },
     /// A policy profile: exact pins, each with its effective grant.
     Profile(BTreeMap<PluginPin, Vec<GrantSpec>>),
@@ -144,17 +146,23 @@ impl Source {
             .store
             .load(&self.host, pin)
             .map_err(crate::cli::package_cmds::store_failure)?;
-        let specs = match &self.serving {
-            Serving::Installed { specs, .. } => specs,
-            Serving::Profile(entries) => entries.get(pin).map_or(&[][..], Vec::as_slice),
+        let none = NetGrants::default();
+        let (specs, network) = match &self.serving {
+            Serving::Installed { specs, network, .. } => (&specs[..], network),
+            Serving::Profile(entries) => (entries.get(pin).map_or(&[][..], Vec::as_slice), &none),
         };
-        served(plugin, specs)
+        served(plugin, specs, network)
     }
 }
 
-fn served(plugin: Plugin, specs: &[GrantSpec]) -> Result<ServedPlugin, Failure> {
+fn served(
+    plugin: Plugin,
+    specs: &[GrantSpec],
+    network: &NetGrants,
+) -> Result<ServedPlugin, Failure> {
     let grants = GrantSet::open(plugin.identity().clone(), specs)
-        .map_err(|e| Failure::new(Exit::Grant, e.code(), e))?;
+        .map_err(|e| Failure::new(Exit::Grant, e.code(), e))?
+        .with_network(network.clone());
     Ok(ServedPlugin {
         plugin,
         grants: Arc::new(grants),
@@ -162,7 +170,12 @@ fn served(plugin: Plugin, specs: &[GrantSpec]) -> Result<ServedPlugin, Failure> 
 }
 
 /// Parses `NAME=PATH` and loads the component.
-fn component(host: &PluginHost, text: &str, specs: &[GrantSpec]) -> Result<ServedPlugin, Failure> {
+fn component(
+    host: &PluginHost,
+    text: &str,
+    specs: &[GrantSpec],
+    network: &NetGrants,
+) -> Result<ServedPlugin, Failure> {
     let usage = |m: &str| Failure::new(Exit::Usage, "invalid-component", m);
     let (name, path) = text
         .split_once('=')
@@ -177,7 +190,7 @@ fn component(host: &PluginHost, text: &str, specs: &[GrantSpec]) -> Result<Serve
     })?;
     let plugin = Plugin::from_component(host, name, &bytes)
         .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
-    served(plugin, specs)
+    served(plugin, specs, network)
 }
 
 fn io_failure(what: &str, e: std::io::Error) -> Failure {
@@ -213,6 +226,7 @@ pub fn mcp(_out: Out, store_dir: &Path, args: McpArgs) -> Result<(), Failure> {
     };
     let policy = args.counts.apply_to_policy(policy)?;
     let specs = args.grants.specs()?;
+    let network = args.grants.network()?;
     let serving = match &args.profile {
         Some(name) => Serving::Profile(profile_grants(&policy, name)?),
         None => Serving::Installed {
@@ -224,6 +238,7 @@ pub fn mcp(_out: Out, store_dir: &Path, args: McpArgs) -> Result<(), Failure> {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
             specs: specs.clone(),
+            network: network.clone(),
         },
     };
     let cache = args
@@ -241,7 +256,7 @@ pub fn mcp(_out: Out, store_dir: &Path, args: McpArgs) -> Result<(), Failure> {
     let components = args
         .components
         .iter()
-        .map(|c| component(&host, c, &specs))
+        .map(|c| component(&host, c, &specs, &network))
         .collect::<Result<Vec<_>, _>>()?;
     let source = Arc::new(Source {
         host,

@@ -149,7 +149,8 @@ pub fn run(out: Out, store_dir: &Path, args: RunArgs) -> Result<(), Failure> {
         ));
     }
     let grants = GrantSet::open(plugin.identity().clone(), &specs)
-        .map_err(|e| Failure::new(Exit::Grant, "invalid-grant", e))?;
+        .map_err(|e| Failure::new(Exit::Grant, "invalid-grant", e))?
+        .with_network(args.grants.network()?);
     let outcome = plugin.call_blocking(Arc::new(grants), &args.tool, &args.input, &limits);
     if !out.json() {
         for record in &outcome.logs {

@@ -10,7 +10,8 @@
 //!   neither, so its tools take any object.
 //! - **Annotations** come from the grants, never from the plugin:
 //!   `readOnlyHint` when no grant allows `write`, `destructiveHint` when
-//!   one does, `openWorldHint` false (plugins have no network).
+//!   one does, `openWorldHint` true exactly when the plugin holds a network
+//!   grant (its tools can reach beyond the host).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -142,7 +143,7 @@ fn annotations(grants: &GrantSet) -> ToolAnnotations {
     ToolAnnotations::new()
         .read_only(!writes)
         .destructive(writes)
-        .open_world(false)
+        .open_world(!grants.network().is_empty())
 }
 
 /// A schema as MCP requires it: a JSON object whose `type` is `"object"`

@@ -167,6 +167,15 @@ impl LoadedComponent {
         let started = Instant::now();
         let host = &self.inner.host.inner;
         let (wasi, stdio) = wasi::context(limits.max_stdio_bytes);
+        #[cfg(feature = "http")]
+        let http = super::state::HttpState {
+            ctx: wasmtime_wasi_http::WasiHttpCtx::new(),
+            hooks: crate::net::send::HttpHooks::new(
+                grants.network().clone(),
+                control.clone(),
+                crate::limits::HttpBounds::default(),
+            ),
+        };
         let state = CallState {
             control: control.clone(),
             wasi,
@@ -179,6 +188,8 @@ impl LoadedComponent {
                 limits.max_log_message_bytes,
             ),
             limiter: Limiter::new(limits),
+            #[cfg(feature = "http")]
+            http,
         };
         let mut store = Store::new(&host.engine, state);
         let result = self.run(&mut store, tool, input, limits);

@@ -20,6 +20,27 @@ pub(crate) struct CallState {
     pub fs: FsContext,
     pub log: LogSink,
     pub limiter: Limiter,
+    /// `wasi:http`: this call's network grants, deadline and bounds.
+    #[cfg(feature = "http")]
+    pub http: HttpState,
+}
+
+/// The `wasi:http` part of a call's store data.
+#[cfg(feature = "http")]
+pub(crate) struct HttpState {
+    pub ctx: wasmtime_wasi_http::WasiHttpCtx,
+    pub hooks: crate::net::send::HttpHooks,
+}
+
+#[cfg(feature = "http")]
+impl wasmtime_wasi_http::WasiHttpView for CallState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http.ctx,
+            table: &mut self.table,
+            hooks: &mut self.http.hooks,
+        }
+    }
 }
 
 impl WasiView for CallState {

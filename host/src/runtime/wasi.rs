@@ -7,7 +7,9 @@
 //! `wasi:random` — plus two **inert** ones: `wasi:filesystem` with no
 //! preopened directory (a guest can never obtain a descriptor, so every
 //! file operation fails) and `wasi:sockets` with TCP, UDP and name lookup
-//! refused. Nothing else is in the linker (`wasi:http` is not), so even a
+//! refused. With the `http` feature, `wasi:http/types` and
+//! `outgoing-handler` are linked too, gated by network grants
+//! (`net::send`). Nothing else is in the linker, so even a
 //! component that slipped past static inspection could not instantiate with
 //! it. The context has an empty environment, no arguments, no preopened
 //! directories, no network, empty stdin, and stdout/stderr captured into
@@ -156,6 +158,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
     sync::sockets::tcp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
     sync::sockets::udp::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
     sync::sockets::udp_create_socket::add_to_linker::<T, WasiSockets>(l, T::sockets)?;
+    // Grant-gated: every request goes through `net::send` (grant check,
+    // pinned address, bounds, deadline); no grant, no request.
+    #[cfg(feature = "http")]
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(l)?;
     Ok(())
 }
 

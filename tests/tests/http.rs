@@ -1,0 +1,392 @@
+//! Outbound HTTP through `wasi:http`, gated by network grants: allowed
+//! requests, the denial matrix, redirects, size and time bounds, secret
+//! injection and redaction, and the per-call concurrency bound. Every
+//! server is started here, on loopback, and granted explicitly.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use yoi_e2e_tests::*;
+use yoi_plugin_host::net::{NetGrantSpec, NetGrants, SecretSources};
+use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretValue};
+use yoi_plugin_host::{CallLimits, GrantSet, Plugin};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    headers: BTreeMap<String, String>,
+}
+
+/// A loopback HTTP/1.1 server with fixed routes, recording every request.
+struct Server {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || serve(stream, &log));
+            }
+        });
+        Server { port, seen }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().clone()
+    }
+}
+
+fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+    );
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    log.lock().push(Seen {
+        path: path.clone(),
+        headers,
+    });
+    let mut out = stream;
+    let reply = |out: &mut TcpStream, status: &str, extra: &str, body: &str| {
+        let _ = write!(
+            out,
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
+            body.len()
+        );
+    };
+    match path.split('?').next().unwrap_or_default() {
+        "/hello" | "/api/hello" => reply(&mut out, "200 OK", "", "hello from loopback"),
+        "/method" => reply(&mut out, "200 OK", "", &method),
+        "/big" => {
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                64 << 20
+            );
+        }
+        "/redirect" => {
+            let to = path.split_once("?to=").map_or("", |(_, t)| t);
+            reply(&mut out, "302 Found", &format!("location: {to}\r\n"), "");
+        }
+        "/endless" => {
+            let _ = write!(out, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
+            let chunk = vec![b'x'; 64 * 1024];
+            while out.write_all(&chunk).is_ok() {}
+        }
+        "/silent" => std::thread::sleep(Duration::from_secs(30)),
+        "/hold" => {
+            std::thread::sleep(Duration::from_millis(500));
+            reply(&mut out, "200 OK", "", "held");
+        }
+        _ => reply(&mut out, "404 Not Found", "", "no such route"),
+    }
+}
+
+/// The packaged plugin: its manifest (network requests included) is
+/// validated against the component.
+fn fetch_plugin() -> Plugin {
+    load_package("fetch")
+}
+
+fn net_grants(plugin: &Plugin, specs: &[&str], secrets: &SecretSources) -> Arc<GrantSet> {
+    let specs: Vec<_> = specs
+        .iter()
+        .map(|s| NetGrantSpec::parse_cli(s).unwrap())
+        .collect();
+    let network = NetGrants::open(&specs, secrets).unwrap();
+    Arc::new(GrantSet::new(plugin.identity().clone()).with_network(network))
+}
+
+/// The tool's output, or the code of its failure (`code: message`) or of
+/// the call error.
+fn fetch(plugin: &Plugin, grants: &Arc<GrantSet>, input: Value) -> Result<Value, String> {
+    let outcome = call(plugin, grants, "fetch", &input);
+    outcome.result.map_err(|e| {
+        let text = e.to_string();
+        match text.split_once("failed: ") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or_default().to_owned(),
+            None => e.code().to_owned(),
+        }
+    })
+}
+
+#[test]
+fn a_granted_request_works_and_the_rest_is_denied_with_typed_codes() {
+    let server = Server::start();
+    let other = Server::start();
+    let plugin = fetch_plugin();
+    let none = SecretSources::default();
+    let p = server.port;
+    let g = net_grants(
+        &plugin,
+        &[&format!("http://127.0.0.1:{p}/api,methods=GET+HEAD")],
+        &none,
+    );
+    let ok = fetch(&plugin, &g, json!({"url": server.url("/api/hello")})).unwrap();
+    assert_eq!(
+        (ok["status"].as_u64(), ok["body"].as_str()),
+        (Some(200), Some("hello from loopback"))
+    );
+
+    let cases: [(&str, Value, &str); 9] = [
+        (
+            "host",
+            json!({"url": format!("http://127.0.0.2:{p}/api/hello")}),
+            "http-request-denied",
+        ),
+        (
+            "port",
+            json!({"url": other.url("/api/hello")}),
+            "http-request-denied",
+        ),
+        (
+            "scheme",
+            json!({"url": format!("https://127.0.0.1:{p}/api/hello")}),
+            "http-request-denied",
+        ),
+        (
+            "method",
+            json!({"url": server.url("/api/hello"), "method": "POST", "body": "x"}),
+            "http-request-denied",
+        ),
+        (
+            "path prefix",
+            json!({"url": server.url("/hello")}),
+            "http-request-denied",
+        ),
+        (
+            "segment boundary",
+            json!({"url": server.url("/apix")}),
+            "http-request-denied",
+        ),
+        (
+            "dot segments",
+            json!({"url": server.url("/api/../hello")}),
+            "http-request-denied",
+        ),
+        (
+            "encoded dots",
+            json!({"url": server.url("/api/%2e%2e/hello")}),
+            "http-request-denied",
+        ),
+        (
+            "dns name resolving to loopback",
+            json!({"url": format!("http://localhost:{p}/api/hello")}),
+            "http-request-denied",
+        ),
+    ];
+    for (what, input, code) in cases {
+        assert_eq!(fetch(&plugin, &g, input).unwrap_err(), code, "{what}");
+    }
+    // Only the one granted request reached a server.
+    let seen: Vec<_> = server.seen().iter().map(|s| s.path.clone()).collect();
+    assert_eq!(seen, ["/api/hello"]);
+    assert!(other.seen().is_empty());
+
+    // A DNS name that resolves to loopback: granted by name, but the
+    // resolved address is special, so the grant must say `private`.
+    let by_name = net_grants(&plugin, &[&format!("http://localhost:{p}/")], &none);
+    let err = fetch(
+        &plugin,
+        &by_name,
+        json!({"url": format!("http://localhost:{p}/hello")}),
+    );
+    assert_eq!(err.unwrap_err(), "destination-ip-prohibited");
+    let private = net_grants(&plugin, &[&format!("http://localhost:{p}/,private")], &none);
+    let ok = fetch(
+        &plugin,
+        &private,
+        json!({"url": format!("http://localhost:{p}/hello")}),
+    );
+    assert_eq!(ok.unwrap()["status"], 200);
+
+    // No network grant at all: nothing leaves the host.
+    let nothing = Arc::new(GrantSet::new(plugin.identity().clone()));
+    let err = fetch(&plugin, &nothing, json!({"url": server.url("/hello")}));
+    assert_eq!(err.unwrap_err(), "http-request-denied");
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn redirects_are_not_followed_by_the_host_and_each_hop_is_checked() {
+    let server = Server::start();
+    let denied = Server::start();
+    let plugin = fetch_plugin();
+    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
+    let to_denied = server.url(&format!("/redirect?to={}", denied.url("/hello")));
+    let plain = fetch(&plugin, &g, json!({"url": to_denied})).unwrap();
+    assert_eq!(plain["status"], 302, "the host never follows a redirect");
+    let followed = fetch(
+        &plugin,
+        &g,
+        json!({"url": to_denied, "follow_redirects": 2}),
+    );
+    assert_eq!(followed.unwrap_err(), "http-request-denied");
+    assert!(denied.seen().is_empty());
+    let to_granted = server.url(&format!("/redirect?to={}", server.url("/hello")));
+    let ok = fetch(
+        &plugin,
+        &g,
+        json!({"url": to_granted, "follow_redirects": 1}),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            ok["status"].as_u64(),
+            ok["redirects"].as_array().map(Vec::len)
+        ),
+        (Some(200), Some(1))
+    );
+}
+
+#[test]
+fn an_endless_body_is_cut_at_the_bound_and_a_silent_server_at_the_deadline() {
+    let server = Server::start();
+    let plugin = fetch_plugin();
+    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
+    capture_logs();
+    // A declared length above the bound: refused before any byte is read.
+    let err = fetch(&plugin, &g, json!({"url": server.url("/big")}));
+    assert_eq!(err.unwrap_err(), "http-response-body-size");
+    // An endless body: cut at the bound. The guest sees the stream fail
+    // (wasmtime-wasi-http 48 does not expose a mid-body code); the host
+    // traces the code.
+    let started = Instant::now();
+    let err = fetch(&plugin, &g, json!({"url": server.url("/endless")}));
+    assert_eq!(err.unwrap_err(), "http-body");
+    assert!(captured_logs().contains("code=\"http-response-body-size\""));
+    eprintln!("endless body cut after {:?}", started.elapsed());
+
+    let limits = CallLimits {
+        timeout: Duration::from_millis(800),
+        ..CallLimits::default()
+    };
+    let started = Instant::now();
+    let outcome = plugin.call_blocking(
+        g.clone(),
+        "fetch",
+        &json!({"url": server.url("/silent")}).to_string(),
+        &limits,
+    );
+    let elapsed = started.elapsed();
+    let err = outcome.result.unwrap_err();
+    assert_eq!(err.code(), "timeout", "{err}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "a silent server held the call for {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_secret_reaches_the_server_header_and_nowhere_else() {
+    capture_logs();
+    const PLANTED: &str = "yoi-planted-SECRET-7f3a9c";
+    let server = Server::start();
+    let plugin = fetch_plugin();
+    let mut secrets = SecretSources::default();
+    secrets.insert(
+        SecretName::parse("api-token").unwrap(),
+        SecretSource::Literal(SecretValue::new(PLANTED).unwrap()),
+    );
+    let g = net_grants(
+        &plugin,
+        &[&format!(
+            "{},inject=authorization:bearer:api-token,inject=x-api-key:raw:api-token",
+            server.url("/")
+        )],
+        &secrets,
+    );
+    // The guest tries to set the header itself: the host's value wins.
+    let outcome = call(
+        &plugin,
+        &g,
+        "fetch",
+        &json!({"url": server.url("/hello"), "headers": {"authorization": "guest-value"}}),
+    );
+    let output = outcome.result.as_ref().unwrap().to_string();
+    let seen = server.seen();
+    assert_eq!(
+        seen[0].headers["authorization"],
+        format!("Bearer {PLANTED}")
+    );
+    assert_eq!(seen[0].headers["x-api-key"], PLANTED);
+    // Denied requests carry nothing either.
+    let denied = call(
+        &plugin,
+        &g,
+        "fetch",
+        &json!({"url": "http://127.0.0.2:9/x"}),
+    );
+    let everything = [
+        output,
+        format!("{:?}", outcome.logs),
+        outcome.stdout.clone(),
+        outcome.stderr.clone(),
+        format!("{:?}", denied.result),
+        format!("{g:?}"),
+        format!("{secrets:?}"),
+        captured_logs(),
+        yoi_plugin_host::metrics::encode(),
+    ]
+    .join("\n");
+    assert!(!everything.contains(PLANTED), "the secret leaked");
+    assert!(!everything.contains("7f3a9c"));
+}
+
+#[test]
+fn concurrent_requests_of_one_call_are_bounded() {
+    let server = Server::start();
+    let plugin = fetch_plugin();
+    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
+    let urls: Vec<String> = (0..8).map(|_| server.url("/hold")).collect();
+    let out = call_ok(&plugin, &g, "fetch_many", &json!({"urls": urls}));
+    let results = out["results"].as_array().unwrap();
+    let ok = results.iter().filter(|r| r["status"] == 200).count();
+    let limited = results
+        .iter()
+        .filter(|r| {
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("connection-limit-reached"))
+        })
+        .count();
+    assert_eq!((ok, limited), (4, 4), "{out}");
+}
