@@ -92,7 +92,8 @@ pub struct OpCase {
     /// `ok` or the expected error code.
     pub expect: String,
     /// For `ok`: fields the result must have (a subset match). A list
-    /// result also has `names`, the entry names in order.
+    /// result also has `names`, the entry names in order, and `last_page`,
+    /// whether `next_cursor` is none.
     #[serde(default)]
     pub result: Option<Value>,
 }
@@ -116,6 +117,9 @@ pub struct Case {
     pub ops: Vec<OpCase>,
     /// What the mount must hold afterwards (see [`crate::fixture`]).
     pub after: Vec<String>,
+    /// The host must refuse to build the grant, with this code (the ops
+    /// are then not run).
+    pub grant_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -148,9 +152,11 @@ struct RawCase {
     extra_tree: Vec<String>,
     grant: Option<GrantCase>,
     budget: Option<Budget>,
+    #[serde(default)]
     ops: Vec<OpCase>,
     #[serde(default)]
     after: Vec<String>,
+    grant_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -208,7 +214,7 @@ pub fn load_dir(dir: &Path, spec_text: &str) -> Result<Vec<Case>> {
         if !seen.insert((case.family.clone(), case.name.clone())) {
             bail!("case {}/{} is defined twice", case.family, case.name);
         }
-        if case.ops.is_empty() {
+        if case.ops.is_empty() && case.grant_error.is_none() {
             bail!("case {}/{} has no ops", case.family, case.name);
         }
     }
@@ -245,6 +251,7 @@ fn expand(family: &str, file: File) -> Vec<Case> {
             budget: raw.budget,
             ops: raw.ops,
             after: raw.after,
+            grant_error: raw.grant_error,
         });
     }
     for m in file.matrix {
@@ -268,6 +275,7 @@ fn expand(family: &str, file: File) -> Vec<Case> {
                         result: None,
                     }],
                     after: Vec::new(),
+                    grant_error: None,
                 });
             }
         }

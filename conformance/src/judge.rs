@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::case::{Case, OpCase};
 use crate::fixture::{Fixture, SECRET};
-use crate::target::Target;
+use crate::target::{GrantRefused, Target};
 
 /// How a case ended on a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +65,19 @@ fn judge(target: &mut dyn Target, root: &Path, case: &Case) -> Result<(), String
         .build(&case.tree)
         .map_err(|e| format!("fixture: {e:#}"))?;
     let calls: Vec<Value> = case.ops.iter().map(call).collect();
-    let outcomes = target
-        .run(&fixture.mount, &case.grant, case.budget.as_ref(), &calls)
-        .map_err(|e| format!("harness: {e:#}"))?;
+    let outcomes = target.run(&fixture.mount, &case.grant, case.budget.as_ref(), &calls);
+    let outcomes = match (outcomes, &case.grant_error) {
+        (Err(e), Some(want)) => {
+            return match e.downcast_ref::<GrantRefused>() {
+                Some(GrantRefused(code)) if code == want => fixture.check_outside(),
+                Some(GrantRefused(code)) => Err(format!("grant refused with {code}, not {want}")),
+                None => Err(format!("harness: {e:#}")),
+            };
+        }
+        (Ok(_), Some(want)) => return Err(format!("the grant was accepted; expected {want}")),
+        (Err(e), None) => return Err(format!("harness: {e:#}")),
+        (Ok(outcomes), None) => outcomes,
+    };
     let root_text = root.to_string_lossy();
     for (i, (op, outcome)) in case.ops.iter().zip(&outcomes).enumerate() {
         let text = outcome.to_string();
@@ -114,7 +124,10 @@ fn check_op(op: &OpCase, outcome: &Value) -> Result<(), String> {
             }
             None => Ok(()),
         },
-        ("ok", None, Some(err)) => Err(format!("expected ok, got {}", err["code"])),
+        ("ok", None, Some(err)) => Err(format!(
+            "expected ok, got {} ({})",
+            err["code"], err["message"]
+        )),
         (code, Some(ok), _) => Err(format!("expected {code}, got ok {ok}")),
         (code, None, Some(err)) if err["code"] == code => Ok(()),
         (code, None, Some(err)) => Err(format!(
@@ -125,12 +138,15 @@ fn check_op(op: &OpCase, outcome: &Value) -> Result<(), String> {
     }
 }
 
-/// A list result with its entry names as `names`.
+/// A list result with its entry names as `names` and whether it is the
+/// last page as `last_page` (TOML has no null to compare `next_cursor`
+/// with).
 fn with_names(ok: &Value) -> Value {
     let mut ok = ok.clone();
     if let Some(entries) = ok.get("entries").and_then(Value::as_array) {
         let names: Vec<Value> = entries.iter().map(|e| e["name"].clone()).collect();
         ok["names"] = Value::Array(names);
+        ok["last_page"] = Value::Bool(ok["next_cursor"].is_null());
     }
     ok
 }

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use yoi_plugin_host::ErrorCode;
 use yoi_plugin_host::bundle::{GrantRequest, PluginEnablement, Profile};
 use yoi_plugin_host::package::Package;
 use yoi_plugin_host::policy::{HostPolicy, MountPolicy};
@@ -28,7 +29,7 @@ use yoi_plugin_host::workers::{
 };
 
 use crate::case::{Budget, GrantCase};
-use crate::target::{OPS_TOOL, Target, bounds, operations, results};
+use crate::target::{GrantRefused, OPS_TOOL, Target, bounds, operations, results};
 
 const TOKEN: &str = "conformance-token";
 const PROFILE: &str = "conformance";
@@ -85,6 +86,7 @@ impl Rest {
             version: self.package.manifest.version.to_string(),
             digest: self.package.digest.to_string(),
             grants: vec![GrantRequest::new(&grant.mount, &ops)],
+            network: vec![],
         };
         Ok(HostPolicy {
             mounts: BTreeMap::from([(grant.mount.clone(), mount)]),
@@ -104,10 +106,14 @@ impl Rest {
     fn serve(&mut self, mount_dir: &Path, grant: &GrantCase) -> Result<()> {
         self.stop();
         let _ = std::fs::remove_dir_all(self.state.join("workers"));
+        let policy = self.policy(mount_dir, grant)?;
+        policy
+            .validate()
+            .map_err(|e| GrantRefused(e.code().to_owned()))?;
         let runtime = EmbeddedRuntime::open(RuntimeConfig {
             state_dir: self.state.clone(),
             plugin_store: None,
-            policy: self.policy(mount_dir, grant)?,
+            policy,
         })
         .map_err(|e| anyhow!("runtime: {e}"))?;
         let served = self.tokio.block_on(async {
@@ -180,8 +186,7 @@ impl Target for Rest {
             .as_ref()
             .is_some_and(|s| &s.grant == grant && s.mount_dir == mount_dir);
         if !current {
-            self.serve(mount_dir, grant)
-                .context("starting the served runtime")?;
+            self.serve(mount_dir, grant)?;
         }
         let served = self.served.as_ref().expect("served");
         let request = InvokeRequest {

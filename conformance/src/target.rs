@@ -15,13 +15,28 @@ use yoi_plugin_host::limits::{
     BoundOverrides, InvocationBudget, MAX_FS_CALLS_PER_INVOCATION, MAX_READ_BYTES_PER_INVOCATION,
     MAX_WRITE_BYTES_PER_INVOCATION,
 };
-use yoi_plugin_host::{CallLimits, GrantSet, GrantSpec, Operation, Plugin, PluginHost};
+use yoi_plugin_host::{CallLimits, ErrorCode, GrantSet, GrantSpec, Operation, Plugin, PluginHost};
 
 use crate::case::{Budget, GrantCase};
 
 /// The conformance guest's tool: runs a list of `fs` calls in one
 /// invocation and returns `{"results": [...]}`.
 pub const OPS_TOOL: &str = "ops";
+
+/// The host refused to build a case's grant (a host-configuration error,
+/// never a guest-visible one), with its stable code, e.g.
+/// `invalid-pattern`. Targets return it inside the `anyhow::Error` of
+/// [`Target::run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRefused(pub String);
+
+impl std::fmt::Display for GrantRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the host refused the grant: {}", self.0)
+    }
+}
+
+impl std::error::Error for GrantRefused {}
 
 /// A host under test.
 pub trait Target {
@@ -39,7 +54,7 @@ pub trait Target {
     /// invocation of the conformance guest, with `grant` over `mount_dir`,
     /// and returns one outcome per call: `{"ok": RESULT}` or
     /// `{"error": {"code", "message"}}`. An `Err` is a harness failure,
-    /// not a conformance result.
+    /// not a conformance result, except a [`GrantRefused`] inside it.
     fn run(
         &mut self,
         mount_dir: &Path,
@@ -120,7 +135,9 @@ impl Target for Embedded {
         calls: &[Value],
     ) -> Result<Vec<Value>> {
         let spec = grant_spec(mount_dir, grant)?;
-        let grants = Arc::new(GrantSet::open(self.plugin.identity().clone(), &[spec])?);
+        let grants = GrantSet::open(self.plugin.identity().clone(), &[spec])
+            .map_err(|e| GrantRefused(e.code().to_owned()))?;
+        let grants = Arc::new(grants);
         let mut limits = CallLimits::default();
         if let Some(b) = budget {
             limits.fs_budget = InvocationBudget::new(

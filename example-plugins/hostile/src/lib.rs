@@ -11,7 +11,8 @@
 //!   `{"op": "read"|"list"|"write"|"stat", "path": "...", "offset": 0,
 //!   "max_len": 4294967295, "cursor": null, "max_entries": 4294967295,
 //!   "text": "", "fill_bytes": null, "mode": "create-or-replace",
-//!   "expected_digest": null}` (shown with the defaults; `fill_bytes` writes
+//!   "expected_digest": null, "max_text": null}` (shown with the defaults;
+//!   `max_text` caps the `text` a read returns; `fill_bytes` writes
 //!   that many `x` bytes instead of `text`; `mode` is also `create-new` or
 //!   `replace-existing`). The tool itself always succeeds with either
 //!   `{"ok": RESULT}` or `{"error": {"code": "<kebab-case WIT code, e.g.
@@ -91,6 +92,10 @@ struct FsIn {
     mode: WriteMode,
     #[serde(default)]
     expected_digest: Option<String>,
+    /// read: return at most this many bytes of the data as `text` (`len`
+    /// still counts all), so a 1 MiB read fits the output bound.
+    #[serde(default)]
+    max_text: Option<usize>,
 }
 
 fn default_mode() -> WriteMode {
@@ -118,8 +123,9 @@ fn fs_probe(input: FsIn) -> Result<Outcome, ToolError> {
     let outcome = match input.op {
         Op::Read => fs::read(&input.path, input.offset, input.max_len)
             .map(|r| {
+                let shown = input.max_text.unwrap_or(usize::MAX).min(r.data.len());
                 json!({
-                    "text": String::from_utf8_lossy(&r.data),
+                    "text": String::from_utf8_lossy(&r.data[..shown]),
                     "size": r.size,
                     "truncated": r.truncated,
                     "len": r.data.len(),
