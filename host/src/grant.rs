@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::PluginIdentity;
 use crate::limits::{BoundOverrides, FsBounds};
-use crate::names::MountName;
+use crate::names::{MountName, PatternError, check_pattern};
 use crate::net::NetGrants;
 
 /// An fs operation a grant can allow.
@@ -307,15 +307,13 @@ impl PathPolicy {
                 // a pattern that can never match an inner path (leading
                 // `/`, trailing `/`, `.`/`..`/empty segments) would exclude
                 // or include nothing, silently; it is refused instead.
-                crate::bundle::rules::pattern(pattern).map_err(|rejection| {
-                    GrantError::InvalidPattern {
-                        mount: mount.to_owned(),
-                        pattern: match rejection {
-                            crate::bundle::rules::Rejection::SecretLike => "<redacted>".to_owned(),
-                            _ => crate::diag::bound(pattern, 64),
-                        },
-                        reason: rejection.to_string(),
-                    }
+                check_pattern(pattern).map_err(|e| GrantError::InvalidPattern {
+                    mount: mount.to_owned(),
+                    pattern: match e {
+                        PatternError::SecretLike => "<redacted>".to_owned(),
+                        _ => crate::diag::bound(pattern, 64),
+                    },
+                    reason: e.to_string(),
                 })?;
                 let glob = globset::GlobBuilder::new(pattern)
                     .literal_separator(true)

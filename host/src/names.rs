@@ -343,6 +343,53 @@ pub fn check_entry_path(path: &str) -> Result<(), EntryPathError> {
     Ok(())
 }
 
+/// Longest include/exclude glob pattern, in bytes.
+pub const MAX_PATTERN_BYTES: usize = 256;
+
+/// Why an include/exclude glob pattern is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// Looks like a host-local path (leading `/` or `~`, `\`, `..`).
+    #[error("looks like a path")]
+    PathLike,
+    /// Looks like a secret value.
+    #[error("looks like a secret value")]
+    SecretLike,
+    /// Breaks a shape rule; the text says which.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// The one rule for an include/exclude glob over paths inside a mount
+/// (grants, host policies and bundles): 1–256 bytes, no control characters,
+/// relative (no leading `/` or `~`), no `\`, no `..`, `.` or empty segment
+/// (so no trailing `/`), not secret-shaped, a valid glob. A pattern breaking
+/// the shape rules could never match an inner path, so it would silently
+/// exclude or include nothing.
+pub fn check_pattern(s: &str) -> Result<(), PatternError> {
+    if s.is_empty() || s.len() > MAX_PATTERN_BYTES {
+        return Err(PatternError::Invalid("patterns are 1-256 bytes"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(PatternError::Invalid("must not contain control characters"));
+    }
+    if s.starts_with(['/', '~']) || s.contains('\\') || s.split('/').any(|seg| seg == "..") {
+        return Err(PatternError::PathLike);
+    }
+    if s.split('/').any(|seg| seg == "." || seg.is_empty()) {
+        return Err(PatternError::Invalid(
+            "patterns have no '.' or empty segments",
+        ));
+    }
+    if crate::secret::secret_shaped(s) {
+        return Err(PatternError::SecretLike);
+    }
+    if globset::Glob::new(s).is_err() {
+        return Err(PatternError::Invalid("not a valid glob pattern"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

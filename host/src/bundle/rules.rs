@@ -50,7 +50,7 @@ pub const MAX_LABEL_BYTES: usize = 128;
 /// Longest free-text description, in bytes.
 pub const MAX_DESCRIPTION_BYTES: usize = 512;
 /// Longest include/exclude pattern, in bytes.
-pub const MAX_PATTERN_BYTES: usize = 256;
+pub use crate::names::MAX_PATTERN_BYTES;
 
 const RUNTIME_FILE_EXTENSIONS: [&str; 12] = [
     ".sock", ".socket", ".jsonl", ".db", ".sqlite", ".sqlite3", ".pid", ".lock", ".log", ".tmp",
@@ -206,29 +206,14 @@ pub(crate) fn free_text(s: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Checks an include/exclude glob over paths inside a mount: 1–256 bytes,
-/// no control characters, relative (no leading `/` or `~`), no `\`, no
-/// `..` or `.` segment, a valid glob, and not secret-shaped.
+/// Checks an include/exclude glob over paths inside a mount: the one
+/// pattern rule, [`crate::names::check_pattern`].
 pub(crate) fn pattern(s: &str) -> Result<(), Rejection> {
-    if s.is_empty() || s.len() > MAX_PATTERN_BYTES {
-        return Err(Rejection::Invalid("patterns are 1-256 bytes"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(Rejection::Invalid("must not contain control characters"));
-    }
-    if s.starts_with(['/', '~']) || s.contains('\\') || s.split('/').any(|seg| seg == "..") {
-        return Err(Rejection::PathLike);
-    }
-    if s.split('/').any(|seg| seg == "." || seg.is_empty()) {
-        return Err(Rejection::Invalid("patterns have no '.' or empty segments"));
-    }
-    if secret_shaped(s) {
-        return Err(Rejection::SecretLike);
-    }
-    if globset::Glob::new(s).is_err() {
-        return Err(Rejection::Invalid("not a valid glob pattern"));
-    }
-    Ok(())
+    crate::names::check_pattern(s).map_err(|e| match e {
+        crate::names::PatternError::PathLike => Rejection::PathLike,
+        crate::names::PatternError::SecretLike => Rejection::SecretLike,
+        crate::names::PatternError::Invalid(why) => Rejection::Invalid(why),
+    })
 }
 
 /// Whether `s` is an RFC 3339 UTC timestamp of the exact shape
