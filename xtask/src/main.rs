@@ -7,7 +7,10 @@
 //!   and copies them to `target/plugins/`;
 //! - `demo`: the README's main job (build, grant a sample directory, call
 //!   tools, show a denied escape);
-//! - `test`: everything CI runs (fmt, clippy, plugins, all tests);
+//! - `test`: everything CI runs (fmt, clippy, plugins, all tests, the
+//!   conformance suite);
+//! - `conformance`: the `yoi-plugin-wasm-1` conformance suite
+//!   (`conformance/`), per target table + JUnit XML;
 //! - `bench`: the benchmarks.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod conformance;
 mod demo;
 mod polyglot;
 
@@ -30,9 +34,10 @@ fn main() -> Result<()> {
             demo::run(&root)
         }
         Some("test") => test(&root),
+        Some("conformance") => conformance::conformance(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <build-plugins|demo|test|bench>");
+            eprintln!("usage: cargo xtask <build-plugins|demo|test|conformance|bench>");
             std::process::exit(2);
         }
     }
@@ -168,6 +173,7 @@ fn test(root: &Path) -> Result<()> {
     embedding_core_is_lean()?;
     build_plugins(root)?;
     run(cargo().args(["test", "--workspace"]))?;
+    conformance::run_suite(&[])?;
     Ok(())
 }
 
