@@ -154,7 +154,14 @@ mod host;
 pub mod log;
 mod tools;
 
-pub use tools::{Empty, ToolError, Tools};
+pub use tools::{Empty, INPUT_SCHEMAS_TOOL, ToolError, Tools};
+
+/// Re-export of [`schemars`], for `#[derive(JsonSchema)]` on tool inputs
+/// (with `#[schemars(crate = "yoi_plugin_sdk::schemars")]`, or schemars 1.x
+/// as a direct dependency); see [`Tools::tool_with_schema`].
+pub use schemars;
+/// The derive and trait of [`schemars`].
+pub use schemars::JsonSchema;
 
 /// Re-export of [`serde`], so a plugin can `use yoi_plugin_sdk::serde::...`
 /// without its own dependency. The derive macros need `serde` as a direct

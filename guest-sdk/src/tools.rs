@@ -79,6 +79,13 @@ impl From<ToolError> for WitToolError {
     }
 }
 
+/// The reserved tool name under which the router answers the input
+/// schemas of its [`Tools::tool_with_schema`] tools: a JSON object, tool
+/// name → JSON Schema. Tool names are `[a-z0-9_-]`, so it cannot be a
+/// tool's. `yoi-plugin check` and `pack` call it (with no grants) and
+/// compare each schema with the tool's `input_schema` in `plugin.toml`.
+pub const INPUT_SCHEMAS_TOOL: &str = "yoi:input-schemas";
+
 /// A type-erased handler: input JSON text to output JSON text.
 type Handler = Box<dyn Fn(&str) -> Result<String, ToolError>>;
 
@@ -113,6 +120,7 @@ type Handler = Box<dyn Fn(&str) -> Result<String, ToolError>>;
 #[derive(Default)]
 pub struct Tools {
     handlers: BTreeMap<String, Handler>,
+    schemas: BTreeMap<String, serde_json::Value>,
 }
 
 impl Tools {
@@ -146,6 +154,44 @@ impl Tools {
         self
     }
 
+    /// [`Tools::tool`], with the input's JSON Schema derived from `In`
+    /// (`#[derive(JsonSchema)]`, schemars) and answered under
+    /// [`INPUT_SCHEMAS_TOOL`], so that `yoi-plugin check` can verify that
+    /// the tool's `input_schema` in `plugin.toml` says the same. Write the
+    /// type once; a mismatch is a `check` error, not a runtime surprise.
+    ///
+    /// ```
+    /// use yoi_plugin_sdk::{JsonSchema, ToolError, Tools};
+    ///
+    /// #[derive(serde::Deserialize, JsonSchema)]
+    /// #[schemars(crate = "yoi_plugin_sdk::schemars")]
+    /// #[serde(deny_unknown_fields)]
+    /// struct Greet {
+    ///     name: String,
+    /// }
+    ///
+    /// let tools = Tools::new().tool_with_schema("greet", |g: Greet| Ok::<_, ToolError>(g.name));
+    /// let schemas: serde_json::Value =
+    ///     serde_json::from_str(&tools.call(yoi_plugin_sdk::INPUT_SCHEMAS_TOOL, "").unwrap()).unwrap();
+    /// assert_eq!(schemas["greet"]["properties"]["name"]["type"], "string");
+    /// assert_eq!(schemas["greet"]["additionalProperties"], false);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `name` is already registered.
+    pub fn tool_with_schema<In, Out, F>(self, name: &str, handler: F) -> Self
+    where
+        In: DeserializeOwned + schemars::JsonSchema,
+        Out: Serialize,
+        F: Fn(In) -> Result<Out, ToolError> + 'static,
+    {
+        let mut tools = self.tool(name, handler);
+        let schema = schemars::SchemaGenerator::default().into_root_schema_for::<In>();
+        tools.schemas.insert(name.to_owned(), schema.to_value());
+        tools
+    }
+
     /// Register a tool that handles JSON *text* itself: it gets the input
     /// text unparsed and returns its output text as it wants it sent. The
     /// host still parses the output strictly (and validates it against the
@@ -173,6 +219,10 @@ impl Tools {
     /// error mapping. This is what the exported entry point calls, and what
     /// native unit tests of a plugin can call directly.
     pub fn call(&self, name: &str, input: &str) -> Result<String, ToolError> {
+        if name == INPUT_SCHEMAS_TOOL && !self.schemas.is_empty() {
+            return serde_json::to_string(&self.schemas)
+                .map_err(|e| ToolError::Failed(format!("cannot serialize the schemas: {e}")));
+        }
         let handler = self
             .handlers
             .get(name)

@@ -9,13 +9,21 @@
 //! - `peek`: input `{"path": string}`; tries `std::fs::read` (preview1
 //!   `path_open`, adapted onto `wasi:filesystem` with no preopens) and
 //!   reports what happened. It can never read anything.
+//!
+//! Both input schemas are derived from the input types
+//! (`Tools::tool_with_schema`); `yoi-plugin check` verifies that
+//! `plugin.toml` says the same.
 
 use serde::{Deserialize, Serialize};
-use yoi_plugin_sdk::{Plugin, ToolError, Tools, export_plugin, log};
+use yoi_plugin_sdk::{JsonSchema, Plugin, ToolError, Tools, export_plugin, log};
 
 /// Input of `greet`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(crate = "yoi_plugin_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct GreetIn {
+    /// Who to greet.
+    #[schemars(length(min = 1))]
     name: String,
 }
 
@@ -33,8 +41,11 @@ fn greet(input: GreetIn) -> Result<GreetOut, ToolError> {
 }
 
 /// Input of `peek`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(crate = "yoi_plugin_sdk::schemars")]
+#[serde(deny_unknown_fields)]
 struct PeekIn {
+    /// A host path (it will not be found).
     path: String,
 }
 
@@ -62,7 +73,9 @@ struct HelloWasip1;
 
 impl Plugin for HelloWasip1 {
     fn tools() -> Tools {
-        Tools::new().tool("greet", greet).tool("peek", peek)
+        Tools::new()
+            .tool_with_schema("greet", greet)
+            .tool_with_schema("peek", peek)
     }
 }
 

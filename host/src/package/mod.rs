@@ -11,6 +11,7 @@ pub mod adapt;
 mod archive;
 pub mod digest;
 pub mod probe;
+pub mod schemas;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -137,6 +138,23 @@ pub enum PackageError {
     /// The component could not be probed (it does not compile or link).
     #[error("the component cannot be probed: {0}")]
     Probe(String),
+    /// A tool's `input_schema` in the manifest says something else than
+    /// the schema derived from its input type ([`schemas`]).
+    #[error(
+        "the input_schema of tool '{tool}' in plugin.toml differs from the schema derived from its input type at '{at}'; the derived schema (annotations aside) is {derived}"
+    )]
+    SchemaMismatch {
+        /// The tool (bounded).
+        tool: String,
+        /// The first differing JSON pointer.
+        at: String,
+        /// The derived schema without annotations (bounded).
+        derived: String,
+    },
+    /// The component's answer to the input-schemas call is not a map of
+    /// schemas.
+    #[error("the component's derived input schemas cannot be read: {0}")]
+    SchemasUnreadable(String),
     /// A manifest tool the component does not provide.
     #[error("tool '{0}' is declared in plugin.toml but not exported by the component")]
     ToolNotExported(String),
@@ -172,6 +190,8 @@ impl ErrorCode for PackageError {
             PackageError::ToolsNotVerifiable => "tools-not-verifiable",
             PackageError::Probe(_) => "probe-failed",
             PackageError::ToolNotExported(_) => "tool-not-exported",
+            PackageError::SchemaMismatch { .. } => "schema-mismatch",
+            PackageError::SchemasUnreadable(_) => "schemas-unreadable",
         }
     }
 }
@@ -321,8 +341,10 @@ impl Package {
 
     /// [`Package::from_dir`], with a component that does not record its
     /// tools probed in `host` and given the manifest's list
-    /// ([`probe::declare_tools`]): how `check` and `pack` treat a plugin
-    /// directory in any language.
+    /// ([`probe::declare_tools`]), and the input schemas the component
+    /// derives from its types, if any, checked against the manifest's
+    /// ([`schemas`]): how `check` and `pack` treat a plugin directory in
+    /// any language.
     pub fn from_dir_declaring(
         dir: &Path,
         component_override: Option<&Path>,
@@ -330,7 +352,9 @@ impl Package {
     ) -> Result<Package, PackageError> {
         Package::from_dir_with(dir, component_override, |manifest, bytes| {
             let tools: Vec<String> = manifest.tools.iter().map(|t| t.name.clone()).collect();
-            probe::declare_tools(host, bytes, &tools)
+            probe::declare_tools(host, bytes, &tools, |derived| {
+                schemas::compare(manifest, &schemas::parse(derived)?)
+            })
         })
     }
 

@@ -17,6 +17,9 @@
 //!
 //! A declared tool the component answers `unknown-tool` for is
 //! `tool-not-exported`, as the static check reports it for Rust plugins.
+//! A component that records its own list is not probed for tools, but
+//! every component is asked once for the input schemas it derives from
+//! its types (`package/schemas.rs`).
 //! The probe runs the author's own plugin with no authority at all (no
 //! grants, no preopens, no network), bounded in time and memory.
 
@@ -24,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::PackageError;
+use super::schemas::INPUT_SCHEMAS_TOOL;
 use crate::abi::inspect::{self, TOOLS_SECTION};
 use crate::deadline::CallControl;
 use crate::grant::GrantSet;
@@ -64,17 +68,21 @@ fn leb128(mut n: usize) -> Vec<u8> {
 }
 
 /// The component to package: as it is when it records its tools, else a
-/// probed copy recording `tools` (module docs).
+/// probed copy recording `tools` (module docs). In the same probe, a
+/// component that answers [`INPUT_SCHEMAS_TOOL`] has its answer given to
+/// `check_schemas` (`package/schemas.rs`).
 pub fn declare_tools(
     host: &PluginHost,
     component: Vec<u8>,
     tools: &[String],
+    check_schemas: impl FnOnce(&str) -> Result<(), PackageError>,
 ) -> Result<Vec<u8>, PackageError> {
     let scan = inspect::scan(&component).map_err(PackageError::Component)?;
-    if scan.declared_tools.is_some() {
-        return Ok(component);
-    }
-    let declared = with_tools_section(&component, tools);
+    let records_tools = scan.declared_tools.is_some();
+    let declared = match records_tools {
+        true => component,
+        false => with_tools_section(&component, tools),
+    };
     let loaded =
         LoadedComponent::load(host, &declared).map_err(|e| PackageError::Probe(e.to_string()))?;
     let name = PluginName::parse("probe").expect("a valid name");
@@ -84,17 +92,23 @@ pub fn declare_tools(
         timeout: PROBE_TIMEOUT,
         ..CallLimits::default()
     };
-    let answers = |tool: &str| {
+    let call = |tool: &str| {
         let control = CallControl::new(PROBE_TIMEOUT);
-        let outcome =
-            loaded.call_blocking(&identity, grants.clone(), tool, "null", &limits, &control);
-        !matches!(outcome.result, Err(CallError::UnknownTool(_)))
+        loaded
+            .call_blocking(&identity, grants.clone(), tool, "null", &limits, &control)
+            .result
     };
-    if answers(NO_SUCH_TOOL) {
-        return Err(PackageError::ToolsNotVerifiable);
+    let answers = |tool: &str| !matches!(call(tool), Err(CallError::UnknownTool(_)));
+    if !records_tools {
+        if answers(NO_SUCH_TOOL) {
+            return Err(PackageError::ToolsNotVerifiable);
+        }
+        if let Some(missing) = tools.iter().find(|t| !answers(t)) {
+            return Err(PackageError::ToolNotExported(super::shown(missing)));
+        }
     }
-    if let Some(missing) = tools.iter().find(|t| !answers(t)) {
-        return Err(PackageError::ToolNotExported(super::shown(missing)));
+    if let Ok(answer) = call(INPUT_SCHEMAS_TOOL) {
+        check_schemas(&answer)?;
     }
     Ok(declared)
 }
