@@ -5,7 +5,8 @@
 //! * [`target`] — the [`Target`] trait a host implements, and the
 //!   embedded host; [`rest`] — the served runtime over REST;
 //! * [`judge`] — runs one case on one target and decides pass/fail;
-//! * [`report`] — the per-target table and JUnit XML.
+//! * [`report`] — the per-target table and JUnit XML;
+//! * [`stress`] — symlink-swap races and SIGKILL mid-write, with counts.
 //!
 //! The guest is the `hostile` example plugin's `ops` tool: one invocation
 //! runs all of a case's `fs` calls in order.
@@ -15,6 +16,7 @@ pub mod fixture;
 pub mod judge;
 pub mod report;
 pub mod rest;
+pub mod stress;
 pub mod target;
 
 pub use case::Case;

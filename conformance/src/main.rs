@@ -5,7 +5,9 @@
 //!
 //! Flags: `--target embedded|rest|all` (default all), `--filter TEXT`
 //! (cases whose family/name contains TEXT), `--list` (print the cases and
-//! their citations, run nothing).
+//! their citations, run nothing), `--full` (the stress sections at full
+//! counts), `--no-stress`. The stress sections (`stress` module) run on the
+//! embedded target after its catalogue, unless a filter excludes them.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,10 +16,20 @@ use anyhow::{Context, Result, bail};
 use yoi_conformance::judge::{CaseResult, run_case};
 use yoi_conformance::report;
 use yoi_conformance::rest::Rest;
+use yoi_conformance::stress::{self, Counts};
 use yoi_conformance::target::{Embedded, Target};
 use yoi_conformance::{Case, case};
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args().skip(1);
+    if argv.next().as_deref() == Some("--crash-writer") {
+        // The child of the SIGKILL stress section; runs until killed.
+        let dir = argv.next().map(PathBuf::from).unwrap_or_default();
+        if let Err(e) = yoi_conformance::stress::crash_writer(&dir) {
+            eprintln!("crash-writer: {e:#}");
+        }
+        return ExitCode::from(2);
+    }
     match run() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -32,6 +44,8 @@ struct Args {
     targets: Vec<String>,
     filter: Option<String>,
     list: bool,
+    full: bool,
+    stress: bool,
 }
 
 fn args() -> Result<Args> {
@@ -39,6 +53,8 @@ fn args() -> Result<Args> {
         targets: vec!["embedded".into(), "rest".into()],
         filter: None,
         list: false,
+        full: false,
+        stress: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -50,14 +66,23 @@ fn args() -> Result<Args> {
             },
             "--filter" => args.filter = it.next(),
             "--list" => args.list = true,
+            "--full" => args.full = true,
+            "--no-stress" => args.stress = false,
             other => bail!("unknown argument {other:?}"),
         }
     }
     Ok(args)
 }
 
+fn run_all(target: &mut dyn Target, root: &Path, cases: &[Case]) -> Vec<CaseResult> {
+    cases.iter().map(|c| run_case(target, root, c)).collect()
+}
+
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("conformance/ lives in the workspace")
+        .to_path_buf()
 }
 
 fn run() -> Result<bool> {
@@ -92,24 +117,41 @@ fn run() -> Result<bool> {
     let work = tempfile::tempdir()?;
     let out_dir = root.join("target/conformance");
     let mut all_pass = true;
+    let stress = args.stress
+        && args
+            .filter
+            .as_deref()
+            .is_none_or(|f| "stress/symlink-swap sigkill-mid-write".contains(f));
     for name in &args.targets {
-        let mut target: Box<dyn Target> = match name.as_str() {
-            "embedded" => Box::new(Embedded::new(
-                &component,
-                &root.join("target/conformance/cache"),
-            )?),
-            _ => Box::new(Rest::new(
+        let started = std::time::Instant::now();
+        let fixture_root = work.path().join(name);
+        let mut results: Vec<CaseResult>;
+        if name == "embedded" {
+            let mut target = Embedded::new(&component, &root.join("target/conformance/cache"))?;
+            results = run_all(&mut target, &fixture_root, &cases);
+            if stress {
+                let counts = if args.full {
+                    Counts::FULL
+                } else {
+                    Counts::SHORT
+                };
+                let stress_root = work.path().join("stress");
+                results.extend(stress::swap_races(
+                    target.plugin(),
+                    &stress_root,
+                    counts.reads,
+                ));
+                let exe = std::env::current_exe()?;
+                results.push(stress::killed_writes(&exe, &stress_root, counts.kills));
+            }
+        } else {
+            let mut target = Rest::new(
                 &root.join("example-plugins/hostile"),
                 &component,
                 &work.path().join("rest-state"),
-            )?),
-        };
-        let fixture_root = work.path().join(name);
-        let started = std::time::Instant::now();
-        let results: Vec<CaseResult> = cases
-            .iter()
-            .map(|c: &Case| run_case(target.as_mut(), &fixture_root, c))
-            .collect();
+            )?;
+            results = run_all(&mut target, &fixture_root, &cases);
+        }
         print!("{}", report::table(name, &results));
         println!("  ({:.1} s)", started.elapsed().as_secs_f64());
         let junit = out_dir.join(format!("junit-{name}.xml"));

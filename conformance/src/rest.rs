@@ -81,13 +81,14 @@ impl Rest {
             exclude: grant.exclude.clone(),
             bounds: bounds(grant),
         };
-        let enablement = PluginEnablement {
-            id: "user:hostile".into(),
-            version: self.package.manifest.version.to_string(),
-            digest: self.package.digest.to_string(),
-            grants: vec![GrantRequest::new(&grant.mount, &ops)],
-            network: vec![],
-        };
+        // Built from its serde form, so fields the bundle format may add
+        // (with defaults) need no change here.
+        let enablement: PluginEnablement = serde_json::from_value(json!({
+            "id": "user:hostile",
+            "version": self.package.manifest.version.to_string(),
+            "digest": self.package.digest.to_string(),
+            "grants": [GrantRequest::new(&grant.mount, &ops)],
+        }))?;
         Ok(HostPolicy {
             mounts: BTreeMap::from([(grant.mount.clone(), mount)]),
             profiles: BTreeMap::from([(

@@ -120,6 +120,12 @@ impl Embedded {
         let plugin = Plugin::from_component(&host, "hostile".parse()?, &bytes)?;
         Ok(Embedded { plugin })
     }
+
+    /// The loaded conformance guest (the stress sections call its other
+    /// tools).
+    pub fn plugin(&self) -> &Plugin {
+        &self.plugin
+    }
 }
 
 impl Target for Embedded {
