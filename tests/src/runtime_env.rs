@@ -74,6 +74,7 @@ impl RuntimeEnv {
             version: self.notes.manifest.version.clone(),
             digest: self.notes.digest.to_string(),
             grants: vec![GrantRequest::new("notes", ops)],
+            network: vec![],
         }
     }
 

@@ -390,3 +390,111 @@ fn concurrent_requests_of_one_call_are_bounded() {
         .count();
     assert_eq!((ok, limited), (4, 4), "{out}");
 }
+
+/// The same grants from a host policy: a profile enables `network:local`,
+/// the policy maps it to a URL and a secret from a file. The worker lists
+/// the reference (never the URL's secret), and the server gets the header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_profile_grants_network_by_reference() {
+    use yoi_plugin_host::policy::HostPolicy;
+    use yoi_plugin_host::store::{PluginStore, Source};
+    use yoi_plugin_host::workers::{
+        CreateWorkerRequest, EmbeddedRuntime, InvokeRequest, ProfileSelector, Runtime,
+        RuntimeConfig,
+    };
+    const PLANTED: &str = "policy-planted-SECRET-41c2";
+    let server = Server::start();
+    let temp = tempfile::tempdir().unwrap();
+    let state = temp.path().join("state");
+    let secret_file = temp.path().join("token");
+    std::fs::write(&secret_file, format!("{PLANTED}\n")).unwrap();
+    let package = example_package("fetch");
+    PluginStore::open(state.join("plugins"))
+        .unwrap()
+        .install(&package, Source::User)
+        .unwrap();
+    let policy = format!(
+        r#"
+[runtime]
+network = true
+secrets = true
+
+[network.local]
+url = "http://127.0.0.1:{port}/"
+inject = [{{ header = "x-api-key", format = "raw", secret = "api-token" }}]
+
+[secrets.api-token]
+file = "{file}"
+
+[profiles.web]
+plugins = [{{ id = "user:fetch", version = "{version}", digest = "{digest}", network = ["network:local"] }}]
+"#,
+        port = server.port,
+        file = secret_file.display(),
+        version = package.manifest.version,
+        digest = package.digest,
+    );
+    let policy = HostPolicy::from_toml_str(&policy).unwrap();
+    let rt = EmbeddedRuntime::open(RuntimeConfig {
+        state_dir: state,
+        plugin_store: None,
+        policy,
+    })
+    .unwrap();
+    let worker = rt
+        .create_worker(CreateWorkerRequest {
+            intent: "web".into(),
+            profile: ProfileSelector::Builtin("web".into()),
+            bundle: None,
+            capabilities: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(worker.plugins[0].network, ["network:local"]);
+    let out = rt
+        .invoke(
+            &worker.id,
+            "fetch",
+            InvokeRequest {
+                plugin: None,
+                input: json!({"url": server.url("/hello")}),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.output.as_ref().unwrap()["status"], 200, "{out:?}");
+    assert_eq!(server.seen()[0].headers["x-api-key"], PLANTED);
+    let denied = rt
+        .invoke(
+            &worker.id,
+            "fetch",
+            InvokeRequest {
+                plugin: None,
+                input: json!({"url": "http://127.0.0.2:9/"}),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        denied
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("http-request-denied")
+    );
+    let shown = format!(
+        "{} {} {}",
+        serde_json::to_string(&worker).unwrap(),
+        serde_json::to_string(&out).unwrap(),
+        serde_json::to_string(&denied).unwrap()
+    );
+    assert!(
+        !shown.contains(PLANTED) && !shown.contains("41c2"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(&*temp.path().to_string_lossy()),
+        "a host path leaked"
+    );
+}

@@ -28,7 +28,8 @@
 //!   `revision`, `workspace_id`;
 //! - provenance: `author`?, `source`;
 //! - profile: `capabilities`, `description`?, `plugins`;
-//! - plugin enablement: `digest`, `grants`, `id`, `version`;
+//! - plugin enablement: `digest`, `grants`, `id`, `network`? (omitted when
+//!   empty, so bundles without network digest as before), `version`;
 //! - grant request: `exclude`, `include`, `mount`, `ops`;
 //! - declaration: `kind`, `reference`.
 
@@ -169,6 +170,9 @@ fn write_plugin(out: &mut String, p: &PluginEnablement) {
     o.str("digest", &p.digest);
     write_array(o.key("grants"), &p.grants, write_grant);
     o.str("id", &p.id);
+    if !p.network.is_empty() {
+        o.strs("network", &p.network);
+    }
     o.str("version", &p.version);
     o.close();
 }

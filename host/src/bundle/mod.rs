@@ -144,6 +144,12 @@ pub struct PluginEnablement {
     /// Grant requests by mount name; the host policy decides the rest.
     #[serde(default)]
     pub grants: Vec<GrantRequest>,
+    /// Network grants by reference (`network:<name>`): each names a
+    /// `[network.<name>]` entry of the host policy, which holds the URL,
+    /// methods and secret injections. Omitted from the canonical form when
+    /// empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<String>,
 }
 
 impl PluginEnablement {

@@ -24,6 +24,7 @@ pub(crate) fn sample_with(id: &str, revision: u64) -> ConfigBundle {
             version: "0.1.0".to_owned(),
             digest: PLUGIN_DIGEST.to_owned(),
             grants: vec![grant],
+            network: vec![],
         }],
         capabilities: vec!["capability:fs".to_owned()],
     };

@@ -179,6 +179,19 @@ fn enablement(p: &PluginEnablement, field: &str) -> Result<(), BundleError> {
             });
         }
     }
+    bounded(
+        p.network.len(),
+        MAX_GRANTS_PER_PLUGIN,
+        &format!("{field}.network"),
+    )?;
+    let mut networks = BTreeSet::new();
+    for (i, reference) in p.network.iter().enumerate() {
+        let at = format!("{field}.network[{i}]");
+        super::validate_reference(super::DeclarationKind::Network, reference, &at)?;
+        if !networks.insert(reference) {
+            return Err(BundleError::Duplicate { field: at });
+        }
+    }
     Ok(())
 }
 

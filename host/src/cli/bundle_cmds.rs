@@ -143,6 +143,7 @@ pub fn run(out: Out, store_dir: &Path, cmd: BundleCmd) -> Result<(), Failure> {
                     version: package.manifest.version.clone(),
                     digest: package.digest.to_string(),
                     grants: grants.clone(),
+                    network: vec![],
                 });
             }
             let created_at =

@@ -212,12 +212,7 @@ impl NetGrantSpec {
         }
         let mut inject = Vec::new();
         for i in &self.inject {
-            let valid_header = !i.header.is_empty()
-                && i.header.len() <= 64
-                && i.header
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !valid_header || FORBIDDEN_INJECT.contains(&i.header.as_str()) {
+            if !injectable_header(&i.header) {
                 return Err(NetGrantError::Invalid(
                     "an injected header is a plain header name (not host, content-length, ...)",
                 ));
@@ -254,6 +249,18 @@ const FORBIDDEN_INJECT: [&str; 8] = [
     "trailer",
     "keep-alive",
 ];
+
+/// Whether a secret may be injected into header `name` (lowercase): a
+/// plain token of `[a-z0-9-]`, at most 64, not a hop-by-hop or framing
+/// header.
+pub fn injectable_header(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !FORBIDDEN_INJECT.contains(&name)
+}
 
 fn split_authority(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {

@@ -25,6 +25,9 @@
 //! bounds = { read_bytes = 65536 } # optional, capped at host maxima
 //! ```
 //!
+//! Network grants and secret sources are the `[network.<name>]` and
+//! `[secrets.<name>]` tables (`policy/network.rs`).
+//!
 //! Everything absent is denied: no `[runtime]` flag means the kind is not
 //! supported, no `capabilities` means none is allowed, no mount means no
 //! directory.
@@ -55,7 +58,9 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod limits;
+mod network;
 pub use limits::{MAX_CONCURRENT_CALLS, MAX_QUEUED_CALLS};
+pub use network::{InjectPolicy, NetworkPolicy, SecretPolicy};
 
 use crate::bundle::error::scrub_parser_message;
 use crate::bundle::rules::{self, Rejection};
@@ -141,6 +146,20 @@ pub enum PolicyError {
     /// The bundle declares a kind this runtime does not provide.
     #[error("this runtime host does not provide '{0}' declarations")]
     UnsupportedDeclaration(DeclarationKind),
+    /// A `[network]` or `[secrets]` entry is malformed.
+    #[error("'{field}': {reason}")]
+    InvalidNetwork {
+        /// The offending field.
+        field: String,
+        /// What is wrong (never a secret value or a path).
+        reason: String,
+    },
+    /// A `network:` reference names no `[network]` entry.
+    #[error("network '{0}' is not available on this runtime host")]
+    UnknownNetwork(String),
+    /// A network grant could not be built (its secrets resolve now).
+    #[error("{0}")]
+    Network(crate::net::NetGrantError),
     /// A limit in `[limits]` or `[runtime]` is out of range.
     #[error("'{field}': {reason}")]
     InvalidLimit {
@@ -177,6 +196,9 @@ impl crate::error::ErrorCode for PolicyError {
             PolicyError::CapabilityDenied { .. } => "capability-denied",
             PolicyError::UnsupportedDeclaration(_) => "unsupported-declaration",
             PolicyError::InvalidLimit { .. } => "invalid-limit",
+            PolicyError::InvalidNetwork { .. } => "invalid-network",
+            PolicyError::UnknownNetwork(_) => "network-not-available",
+            PolicyError::Network(e) => e.code(),
         }
     }
 }
@@ -203,6 +225,13 @@ pub struct HostPolicy {
     /// under the ceiling [`CallLimits::ceiling`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<CallLimits>,
+    /// Named network grants (`[network.<name>]`), enabled by bundles as
+    /// `network:<name>` (`policy/network.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub network: BTreeMap<String, NetworkPolicy>,
+    /// Where each secret lives on this host (`[secrets.<name>]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, SecretPolicy>,
 }
 
 /// The `[runtime]` table: what this runtime host provides. All off by
@@ -331,6 +360,7 @@ impl HostPolicy {
     /// references and the limits.
     pub fn validate(&self) -> Result<(), PolicyError> {
         limits::validate(self)?;
+        self.validate_network()?;
         for (name, mount) in &self.mounts {
             rules::mount_name(name).map_err(|r| {
                 PolicyError::InvalidMount(match r {
@@ -408,6 +438,15 @@ impl HostPolicy {
         match declaration.kind {
             DeclarationKind::Mount if self.mount(name).is_none() => {
                 Err(PolicyError::UnknownMount(name.to_owned()))
+            }
+            DeclarationKind::Network if !self.network.contains_key(name) => {
+                Err(PolicyError::UnknownNetwork(name.to_owned()))
+            }
+            DeclarationKind::Secret if !self.secrets.contains_key(name) => {
+                Err(PolicyError::CapabilityDenied {
+                    subject: declaration.reference.clone(),
+                    reason: "the secret is not defined in [secrets]",
+                })
             }
             DeclarationKind::Capability if !self.allows_capability(&declaration.reference) => {
                 Err(PolicyError::CapabilityDenied {

@@ -18,6 +18,9 @@ bounds = { read_bytes = 4096 }
 dir = "/srv/journal"
 ops = ["read", "write"]
 include = ["journal/**", "todo.md"]
+
+[secrets.github-token]
+env = "GITHUB_TOKEN"
 "#;
 
 fn policy() -> HostPolicy {
@@ -145,6 +148,13 @@ fn declarations_and_capabilities() {
     let ok = |kind, token| p.check_declaration(&Declaration::new(kind, token));
     assert_eq!(ok(DeclarationKind::Mount, "notes"), Ok(()));
     assert_eq!(ok(DeclarationKind::Secret, "github-token"), Ok(()));
+    // A secret reference is satisfiable only when [secrets] defines it.
+    assert_eq!(
+        ok(DeclarationKind::Secret, "other-token")
+            .unwrap_err()
+            .code(),
+        "capability-denied"
+    );
     assert_eq!(ok(DeclarationKind::Capability, "fs"), Ok(()));
     assert_eq!(
         ok(DeclarationKind::Mount, "photos").unwrap_err().code(),

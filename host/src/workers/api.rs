@@ -58,6 +58,10 @@ pub struct WorkerPlugin {
     pub tools: Vec<String>,
     /// Effective grants: mount name → operations.
     pub grants: Vec<EffectiveGrant>,
+    /// Granted network references (`network:<name>`; URLs and secrets stay
+    /// in the host policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<String>,
 }
 
 /// An effective grant as reported to callers (no host path).

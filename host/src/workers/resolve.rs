@@ -44,9 +44,10 @@ pub(super) struct Context<'a> {
 pub(super) fn policy_error(e: PolicyError) -> RuntimeError {
     let code = match &e {
         PolicyError::UnsupportedDeclaration(_) => Code::UnsupportedDeclaration,
-        PolicyError::CapabilityDenied { .. } | PolicyError::UnknownMount(_) => {
-            Code::CapabilityDenied
-        }
+        PolicyError::CapabilityDenied { .. }
+        | PolicyError::UnknownMount(_)
+        | PolicyError::UnknownNetwork(_)
+        | PolicyError::Network(_) => Code::CapabilityDenied,
         _ => Code::InvalidBundle,
     };
     RuntimeError::new(code, e)
@@ -124,12 +125,18 @@ pub(super) fn resolve(
             .policy
             .effective_grants(&enablement.grants)
             .map_err(policy_error)?;
-        let grants = GrantSet::open(plugin.identity().clone(), &specs).map_err(|e| {
-            RuntimeError::new(
-                Code::Internal,
-                format!("grant for plugin '{}': {e}", enablement.id),
-            )
-        })?;
+        let network = cx
+            .policy
+            .network_grants(&enablement.network)
+            .map_err(policy_error)?;
+        let grants = GrantSet::open(plugin.identity().clone(), &specs)
+            .map_err(|e| {
+                RuntimeError::new(
+                    Code::Internal,
+                    format!("grant for plugin '{}': {e}", enablement.id),
+                )
+            })?
+            .with_network(network);
         let info = WorkerPlugin {
             plugin: pin,
             tools: plugin.tools().iter().map(|t| t.name.clone()).collect(),
@@ -140,6 +147,7 @@ pub(super) fn resolve(
                     ops: g.operations().to_vec(),
                 })
                 .collect(),
+            network: enablement.network.clone(),
         };
         plugins.push(ResolvedPlugin {
             plugin,
