@@ -32,6 +32,9 @@ pub enum SecretError {
     /// The name breaks the name rule.
     #[error("invalid secret name: use 1-64 of [a-z0-9._-], not starting with '.'")]
     InvalidName,
+    /// A source is not `env:VAR` or `file:/absolute/path`.
+    #[error("invalid secret source: use env:VAR or file:/absolute/path")]
+    InvalidSource,
     /// No source is configured for this name.
     #[error("secret '{0}' is not configured on this host")]
     NotConfigured(String),
@@ -54,6 +57,7 @@ impl ErrorCode for SecretError {
     fn code(&self) -> &'static str {
         match self {
             SecretError::InvalidName => "invalid-secret-name",
+            SecretError::InvalidSource => "invalid-secret-source",
             SecretError::NotConfigured(_) => "secret-not-configured",
             SecretError::Unavailable { .. } => "secret-unavailable",
             SecretError::Invalid(_) => "secret-invalid",

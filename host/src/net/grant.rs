@@ -567,12 +567,9 @@ impl SecretSources {
 
     /// Parses the CLI form `NAME=env:VAR` or `NAME=file:/abs/path`.
     pub fn insert_cli(&mut self, text: &str) -> Result<(), SecretError> {
-        let (name, source) = text.split_once('=').ok_or(SecretError::InvalidName)?;
+        let (name, source) = text.split_once('=').ok_or(SecretError::InvalidSource)?;
         let name = SecretName::parse(name)?;
-        let source = SecretSource::parse_cli(source).ok_or_else(|| SecretError::Unavailable {
-            name: name.to_string(),
-            why: "the source is env:VAR or file:/absolute/path".into(),
-        })?;
+        let source = SecretSource::parse_cli(source).ok_or(SecretError::InvalidSource)?;
         self.insert(name, source);
         Ok(())
     }

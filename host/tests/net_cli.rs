@@ -1,0 +1,179 @@
+//! Network grants through the real `yoi-plugin` binary: `--net` and
+//! `--secret` on `run`, a planted secret that reaches the server's header
+//! and no byte of any output (stdout, stderr, `--json`, `YOI_LOG=trace`),
+//! and typed refusals of bad flags. The server is started here, on
+//! loopback.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+const PLANTED: &str = "cli-planted-SECRET-9d1e";
+
+fn fetch_wasm() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/fetch.wasm")
+}
+
+/// The headers of every request a test server received.
+type Seen = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
+
+/// A loopback server answering 200 to everything, recording headers.
+fn server() -> (u16, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = BTreeMap::new();
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.trim_end().split_once(':') {
+                    headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
+                }
+            }
+            log.lock().unwrap().push(headers);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (port, seen)
+}
+
+fn run(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yoi-plugin"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("YOI_TEST_TOKEN", PLANTED)
+        .env("YOI_LOG", "trace")
+        .output()
+        .expect("run yoi-plugin")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_planted_secret_reaches_the_header_and_no_output() {
+    let (port, seen) = server();
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let wasm = fetch_wasm();
+    let wasm = wasm.to_str().unwrap();
+    let grant = format!("http://127.0.0.1:{port}/,inject=authorization:bearer:tok");
+    let url = format!(r#"{{"url":"http://127.0.0.1:{port}/x"}}"#);
+    let mut outputs = Vec::new();
+    for json in [true, false] {
+        let mut args = vec![];
+        if json {
+            args.push("--json");
+        }
+        args.extend([
+            "run",
+            wasm,
+            "fetch",
+            "--input",
+            &url,
+            "--net",
+            &grant,
+            "--secret",
+            "tok=env:YOI_TEST_TOKEN",
+        ]);
+        let out = run(&store, &args);
+        assert!(out.status.success(), "{}", text(&out));
+        outputs.push(text(&out));
+    }
+    let headers = seen.lock().unwrap().clone();
+    assert_eq!(headers.len(), 2);
+    for h in &headers {
+        assert_eq!(h["authorization"], format!("Bearer {PLANTED}"));
+    }
+    // A refused request and a tool error print nothing of it either.
+    let denied = run(
+        &store,
+        &[
+            "--json",
+            "run",
+            wasm,
+            "fetch",
+            "--input",
+            r#"{"url":"http://127.0.0.2:9/"}"#,
+            "--net",
+            &grant,
+            "--secret",
+            "tok=env:YOI_TEST_TOKEN",
+        ],
+    );
+    assert!(!denied.status.success());
+    let failure: Value = serde_json::from_slice(&denied.stdout).unwrap_or(Value::Null);
+    assert!(
+        text(&denied).contains("http-request-denied"),
+        "{}",
+        text(&denied)
+    );
+    outputs.push(text(&denied));
+    outputs.push(failure.to_string());
+    let all = outputs.join("\n");
+    assert!(
+        !all.contains(PLANTED) && !all.contains("9d1e"),
+        "the secret leaked"
+    );
+}
+
+#[test]
+fn bad_network_flags_are_refused_with_typed_codes() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let wasm = fetch_wasm();
+    let wasm = wasm.to_str().unwrap();
+    let input = r#"{"url":"https://example.com/"}"#;
+    for (flags, code) in [
+        (vec!["--net", "ftp://example.com"], "invalid-net-grant"),
+        (
+            vec![
+                "--net",
+                "https://example.com,inject=authorization:bearer:tok",
+            ],
+            "secret-not-configured",
+        ),
+        (
+            vec![
+                "--net",
+                "https://example.com,inject=authorization:bearer:tok",
+                "--secret",
+                "tok=env:YOI_SURELY_UNSET_VAR",
+            ],
+            "secret-unavailable",
+        ),
+        (
+            vec!["--secret", "tok=value:inline"],
+            "invalid-secret-source",
+        ),
+        (vec!["--secret", "tok"], "invalid-secret-source"),
+        (vec!["--secret", "Bad Name=env:X"], "invalid-secret-name"),
+    ] {
+        let mut args = vec!["--json", "run", wasm, "fetch", "--input", input];
+        args.extend(flags.iter().copied());
+        let out = run(&store, &args);
+        assert!(!out.status.success(), "{flags:?}");
+        assert!(text(&out).contains(code), "{flags:?}: {}", text(&out));
+        assert!(!text(&out).contains(PLANTED));
+    }
+}
