@@ -19,16 +19,26 @@ use yoi_conformance::rest::Rest;
 use yoi_conformance::stress::{self, Counts};
 use yoi_conformance::target::{Embedded, Target};
 use yoi_conformance::{Case, case};
+use yoi_plugin_host::package::Package;
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args().skip(1);
-    if argv.next().as_deref() == Some("--crash-writer") {
-        // The child of the SIGKILL stress section; runs until killed.
-        let dir = argv.next().map(PathBuf::from).unwrap_or_default();
-        if let Err(e) = yoi_conformance::stress::crash_writer(&dir) {
-            eprintln!("crash-writer: {e:#}");
+    // The children of the SIGKILL stress sections.
+    let argv: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let child = match argv.first().and_then(|a| a.to_str()) {
+        Some("--crash-writer") if argv.len() == 2 => Some(stress::crash_writer(&argv[1])),
+        Some("--crash-installer") if argv.len() == 3 => {
+            Some(stress::crash_installer(&argv[1], &argv[2]))
         }
-        return ExitCode::from(2);
+        _ => None,
+    };
+    if let Some(result) = child {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("conformance child: {e:#}");
+                ExitCode::from(2)
+            }
+        };
     }
     match run() {
         Ok(true) => ExitCode::SUCCESS,
@@ -118,10 +128,9 @@ fn run() -> Result<bool> {
     let out_dir = root.join("target/conformance");
     let mut all_pass = true;
     let stress = args.stress
-        && args
-            .filter
-            .as_deref()
-            .is_none_or(|f| "stress/symlink-swap sigkill-mid-write".contains(f));
+        && args.filter.as_deref().is_none_or(|f| {
+            "stress/symlink-swap sigkill-mid-write sigkill-mid-install".contains(f)
+        });
     for name in &args.targets {
         let started = std::time::Instant::now();
         let fixture_root = work.path().join(name);
@@ -143,6 +152,15 @@ fn run() -> Result<bool> {
                 ));
                 let exe = std::env::current_exe()?;
                 results.push(stress::killed_writes(&exe, &stress_root, counts.kills));
+                let package =
+                    Package::from_dir(&root.join("example-plugins/hostile"), Some(&component))
+                        .map_err(|e| anyhow::anyhow!("conformance guest package: {e}"))?;
+                results.push(stress::killed_installs(
+                    &exe,
+                    &stress_root,
+                    &package,
+                    counts.install_kills,
+                ));
             }
         } else {
             let mut target = Rest::new(

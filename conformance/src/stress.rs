@@ -12,9 +12,13 @@
 //!   with `--crash-writer`) rewrites a 1 MiB file through the host `fs`
 //!   API in a loop; it is SIGKILLed at a random moment, and the file must
 //!   then hold exactly one whole version (spec §6.4).
+//! * **SIGKILL in the middle of installs** — a child (`--crash-installer`)
+//!   installs version 0.1.0 or 0.1.1 of the conformance guest's package
+//!   into a plugin store and is SIGKILLed at a random moment; the store
+//!   must then hold, re-verified, exactly the old or the new version.
 //!
-//! CI runs shortened counts; `--full` runs 100 000 reads per position and
-//! 200 kills.
+//! CI runs shortened counts; `--full` runs 100 000 reads per position,
+//! 200 write kills and 100 install kills.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -28,6 +32,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use yoi_plugin_host::fs::WriteOptions;
 use yoi_plugin_host::limits::InvocationBudget;
+use yoi_plugin_host::package::{Package, PackageFiles};
+use yoi_plugin_host::store::{PluginStore, Source};
 use yoi_plugin_host::{
     CallLimits, FsContext, GrantSet, GrantSpec, LockRegistry, Operation, Plugin, PluginIdentity,
 };
@@ -42,6 +48,8 @@ pub struct Counts {
     pub reads: u64,
     /// Writer kills.
     pub kills: u32,
+    /// Installer kills.
+    pub install_kills: u32,
 }
 
 impl Counts {
@@ -49,11 +57,13 @@ impl Counts {
     pub const SHORT: Counts = Counts {
         reads: 10_000,
         kills: 25,
+        install_kills: 20,
     };
     /// `--full`.
     pub const FULL: Counts = Counts {
         reads: 100_000,
         kills: 200,
+        install_kills: 100,
     };
 }
 
@@ -289,5 +299,108 @@ pub fn crash_writer(dir: &Path) -> anyhow::Result<()> {
             std::io::stdout().flush()?;
         }
     }
+    Ok(())
+}
+
+/// Kills `kills` installers (`exe --crash-installer STORE ARCHIVE`) at
+/// random moments, alternating two versions of `package`, and checks after
+/// each kill that the store holds one of them, whole.
+pub fn killed_installs(exe: &Path, work: &Path, package: &Package, kills: u32) -> CaseResult {
+    let started = Instant::now();
+    let verdict = killed_installs_inner(exe, work, package, kills)
+        .unwrap_or_else(|e| Verdict::Fail(format!("harness: {e:#}")));
+    CaseResult {
+        family: "stress".into(),
+        name: "sigkill-mid-install".into(),
+        // The store is outside the ABI (§1.1); this checks the reference
+        // host's install protocol.
+        spec: "1.1".into(),
+        verdict,
+        time: started.elapsed(),
+    }
+}
+
+fn killed_installs_inner(
+    exe: &Path,
+    work: &Path,
+    v1: &Package,
+    kills: u32,
+) -> anyhow::Result<Verdict> {
+    let dir = work.join("install");
+    std::fs::create_dir_all(&dir)?;
+    let v2 = bumped(v1)?;
+    let archives = [dir.join("v1.tar.gz"), dir.join("v2.tar.gz")];
+    std::fs::write(&archives[0], v1.to_archive())?;
+    std::fs::write(&archives[1], v2.to_archive())?;
+    let store_dir = dir.join("store");
+    PluginStore::open(&store_dir)?.install(v1, Source::User)?;
+    let id = "user:hostile".parse()?;
+    let mut seed = u64::from(std::process::id()).rotate_left(17) | 1;
+    let (mut killed, mut finished, mut old, mut new, mut broken) = (0u32, 0u32, 0u32, 0u32, 0u32);
+    for round in 0..kills {
+        let mut child = Command::new(exe)
+            .arg("--crash-installer")
+            .arg(&store_dir)
+            .arg(&archives[(round % 2) as usize])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(seed % 30_000));
+        match child.try_wait()? {
+            Some(_) => finished += 1,
+            None => {
+                child.kill()?; // SIGKILL
+                killed += 1;
+            }
+        }
+        child.wait()?;
+        match PluginStore::open(&store_dir)?.get(&id) {
+            Ok(p) if p.digest == v1.digest => old += 1,
+            Ok(p) if p.digest == v2.digest => new += 1,
+            _ => broken += 1,
+        }
+    }
+    let summary = format!(
+        "runs={kills} killed-mid-install={killed} finished-first={finished} \
+         store-holds-v1={old} store-holds-v2={new} broken={broken}"
+    );
+    println!("  stress sigkill-mid-install: {summary}");
+    Ok(if broken > 0 {
+        Verdict::Fail(format!("BROKEN STORE: {summary}"))
+    } else if killed == 0 {
+        Verdict::Fail(format!("no installer was killed mid-install: {summary}"))
+    } else {
+        Verdict::Pass
+    })
+}
+
+/// `package` with its manifest version bumped from 0.1.0 to 0.1.1.
+fn bumped(package: &Package) -> anyhow::Result<Package> {
+    let mut files = PackageFiles::new();
+    for (path, content) in package.files.iter() {
+        let content = match path {
+            "plugin.toml" => String::from_utf8(content.to_vec())?
+                .replace("version = \"0.1.0\"", "version = \"0.1.1\"")
+                .into_bytes(),
+            _ => content.to_vec(),
+        };
+        files.insert(path, content)?;
+    }
+    let bumped = Package::from_files(files)?;
+    anyhow::ensure!(
+        bumped.digest != package.digest,
+        "the version bump changed nothing"
+    );
+    Ok(bumped)
+}
+
+/// The child of [`killed_installs`]: installs the package archive into the
+/// store, then exits.
+pub fn crash_installer(store: &Path, archive: &Path) -> anyhow::Result<()> {
+    let package = Package::from_archive(&std::fs::read(archive)?)?;
+    PluginStore::open(store)?.install(&package, Source::User)?;
     Ok(())
 }
