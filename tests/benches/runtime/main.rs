@@ -13,6 +13,7 @@
 //! | f | REST invoke on loopback at 1/8/64 clients; `busy` above the cap | in-process invoke | — |
 //! | g | RSS after 100k warm calls | RSS before | ≤ 1.1× |
 //! | - | MCP `tools/call` over stdio and streamable HTTP (`mcp.rs`) | in-process call | — |
+//! | l | each language's hello (Rust, Rust wasip1, JS, Python): warm call p50; `l+` first load, cache hit vs compile (`languages.rs`) | Rust `hello` | — |
 //!
 //! Rows marked `x+` give context to row `x` and have no goal: the floor
 //! resetting only dirtied pages (a, d), loading on a fresh host and
@@ -25,10 +26,12 @@
 //! binary (before/after comparisons). Run with `cargo xtask bench`, which
 //! builds the plugins and the release CLI first. This is a benchmark, not a
 //! test: no timing is asserted; a missed goal shows as `met: no`.
+//! `YOI_BENCH_ONLY=l` measures only the (l) rows.
 
 mod cli;
 mod digest;
 mod floor;
+mod languages;
 mod machine;
 mod mcp;
 mod report;
@@ -60,13 +63,17 @@ fn progress(rows: &[Row]) {
 
 fn main() {
     // `cargo bench` passes --bench; ignore arguments.
-    let mut machine = machine::machine();
+    let machine = machine::machine();
     let mut rows: Vec<Row> = Vec::new();
     let mut add = |new: Vec<Row>| {
         progress(&new);
         rows.extend(new);
     };
 
+    if std::env::var("YOI_BENCH_ONLY").as_deref() == Ok("l") {
+        add(languages::languages());
+        return finish(rows, machine);
+    }
     let fixture = warm::Fixture::new();
     let (rows_a, warm_stats) = warm::warm_vs_floor(&fixture);
     add(rows_a);
@@ -100,7 +107,12 @@ fn main() {
     drop(tokio);
 
     add(vec![scaling::rss(&fixture)]);
+    add(languages::languages());
+    finish(rows, machine);
+}
 
+/// Prints the table and writes the outputs.
+fn finish(mut rows: Vec<Row>, mut machine: serde_json::Value) {
     machine["loadavg_at_end"] = machine::loadavg().into();
     // By row letter, context rows (`x+`) after their row, others last.
     rows.sort_by_key(|r| {
