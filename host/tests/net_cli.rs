@@ -177,3 +177,60 @@ fn bad_network_flags_are_refused_with_typed_codes() {
         assert!(!text(&out).contains(PLANTED));
     }
 }
+
+#[test]
+fn show_lists_requested_and_granted_network_without_secrets() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("fetch");
+    std::fs::create_dir(&dir).unwrap();
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../example-plugins/fetch/plugin.toml");
+    std::fs::copy(manifest, dir.join("plugin.toml")).unwrap();
+    std::fs::copy(fetch_wasm(), dir.join("fetch.wasm")).unwrap();
+    let grant = "https://*.example.org/v1,methods=GET+POST,inject=x-api-key:raw:tok";
+    let args = |json: bool| {
+        let mut a = vec![];
+        if json {
+            a.push("--json");
+        }
+        a.extend([
+            "show",
+            dir.to_str().unwrap(),
+            "--net",
+            grant,
+            "--secret",
+            "tok=env:YOI_TEST_TOKEN",
+        ]);
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let store = temp.path().join("store");
+    let human = run(
+        &store,
+        &args(false).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(human.status.success(), "{}", text(&human));
+    let shown = text(&human);
+    assert!(
+        shown.contains("requested https://api.example.com/ GET,POST secrets api-token"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("granted   https://*.example.org:443/v1 GET,POST x-api-key<-secret:tok"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("wasi:http/outgoing-handler@0.2.12  (linked; network grants decide)"),
+        "{shown}"
+    );
+    let json = run(
+        &store,
+        &args(true).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let value: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["network"]["requested"][0]["secrets"][0], "api-token");
+    assert_eq!(
+        value["network"]["granted"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(!shown.contains(PLANTED) && !text(&json).contains(PLANTED));
+}

@@ -222,6 +222,7 @@ pub fn list(out: Out, store_dir: &Path) -> Result<(), Failure> {
 
 pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Result<(), Failure> {
     let specs = grants.specs()?;
+    let network = grants.network()?;
     // A grant that cannot be opened is an error, not a silently empty view.
     for spec in &specs {
         spec.open()
@@ -260,6 +261,11 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
     let mut value = summary(&package);
     value["mounts"] = json!(mounts);
     value["granted_but_not_requested"] = json!(unrequested);
+    let granted_network: Vec<String> = network.iter().map(ToString::to_string).collect();
+    value["network"] = json!({
+        "requested": m.permissions.network,
+        "granted": granted_network,
+    });
     out.emit(value, || {
         let mut s = format!(
             "{} ({}) {}\n{}\nabi     {}\ndigest  {}\n",
@@ -308,6 +314,25 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
                 }
             );
         }
+        s += "network (requested -> granted; requests are not grants)\n";
+        for req in &m.permissions.network {
+            let methods = if req.methods.is_empty() {
+                "GET,HEAD".to_owned()
+            } else {
+                req.methods.join(",")
+            };
+            s += &format!("  requested {} {methods}", req.url);
+            if !req.secrets.is_empty() {
+                s += &format!(" secrets {}", req.secrets.join(","));
+            }
+            s += "\n";
+        }
+        if granted_network.is_empty() {
+            s += "  granted nothing: this plugin can reach no network\n";
+        }
+        for g in &granted_network {
+            s += &format!("  granted   {g}\n");
+        }
         s += "imports\n";
         for i in &package.info.imports {
             s += &format!("  {i}{}\n", inert_note(i));
@@ -321,6 +346,8 @@ pub fn show(out: Out, store_dir: &Path, target: &str, grants: &GrantArgs) -> Res
 fn inert_note(import: &str) -> &'static str {
     if inspect::import_is_inert(import) {
         "  (linked, grants nothing)"
+    } else if inspect::import_is_grant_gated(import) {
+        "  (linked; network grants decide)"
     } else {
         ""
     }

@@ -446,6 +446,37 @@ pub struct NetGrant {
     pub inject: Vec<Injection>,
 }
 
+/// `scheme://host:port/prefix methods` — never a secret.
+impl fmt::Display for NetGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        let host = match &self.host {
+            HostPattern::Exact(name) => name.clone(),
+            HostPattern::Below(domain) => format!("*.{domain}"),
+            HostPattern::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
+            HostPattern::Ip(ip) => ip.to_string(),
+        };
+        let methods: Vec<&str> = self.methods.iter().map(String::as_str).collect();
+        write!(
+            f,
+            "{scheme}://{host}:{}{} {}",
+            self.port,
+            self.path,
+            methods.join(",")
+        )?;
+        if self.private {
+            f.write_str(" private")?;
+        }
+        for i in &self.inject {
+            write!(f, " {}<-secret:{}", i.header, i.secret)?;
+        }
+        Ok(())
+    }
+}
+
 impl NetGrant {
     fn path_covers(&self, path: &str) -> bool {
         let prefix = self.path.trim_end_matches('/');
