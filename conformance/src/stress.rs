@@ -335,20 +335,30 @@ fn killed_installs_inner(
     let store_dir = dir.join("store");
     PluginStore::open(&store_dir)?.install(v1, Source::User)?;
     let id = "user:hostile".parse()?;
-    let mut seed = u64::from(std::process::id()).rotate_left(17) | 1;
-    let (mut killed, mut finished, mut old, mut new, mut broken) = (0u32, 0u32, 0u32, 0u32, 0u32);
-    for round in 0..kills {
-        let mut child = Command::new(exe)
+    let installer = |archive: &Path| {
+        Command::new(exe)
             .arg("--crash-installer")
             .arg(&store_dir)
-            .arg(&archives[(round % 2) as usize])
+            .arg(archive)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()?;
+            .spawn()
+    };
+    // Kill moments are drawn from the time a whole install takes here.
+    let timed = Instant::now();
+    installer(&archives[1])?.wait()?;
+    let window = (timed.elapsed().as_micros() as u64).max(1000);
+    let mut seed = u64::from(std::process::id()).rotate_left(17) | 1;
+    let (mut killed, mut finished, mut old, mut new, mut broken) = (0u32, 0u32, 0u32, 0u32, 0u32);
+    let mut round = 0usize;
+    // Go on until `kills` installers were killed mid-install (bounded).
+    while killed < kills && round < 20 * kills as usize {
+        let mut child = installer(&archives[round % 2])?;
+        round += 1;
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(seed % 30_000));
+        std::thread::sleep(Duration::from_micros(seed % window));
         match child.try_wait()? {
             Some(_) => finished += 1,
             None => {
@@ -364,14 +374,16 @@ fn killed_installs_inner(
         }
     }
     let summary = format!(
-        "runs={kills} killed-mid-install={killed} finished-first={finished} \
-         store-holds-v1={old} store-holds-v2={new} broken={broken}"
+        "runs={round} killed-mid-install={killed} finished-first={finished} \
+         store-holds-v1={old} store-holds-v2={new} broken={broken} window={window}us"
     );
     println!("  stress sigkill-mid-install: {summary}");
     Ok(if broken > 0 {
         Verdict::Fail(format!("BROKEN STORE: {summary}"))
-    } else if killed == 0 {
-        Verdict::Fail(format!("no installer was killed mid-install: {summary}"))
+    } else if killed < kills {
+        Verdict::Fail(format!(
+            "too few installers were killed mid-install: {summary}"
+        ))
     } else {
         Verdict::Pass
     })
