@@ -644,3 +644,132 @@ fn a_policy_profile_serves_request_intersect_policy() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `openWorldHint` follows the network grant: a plugin served with `--net`
+/// is marked open-world and its call reaches the granted loopback server;
+/// one served without is not. Raw JSON-RPC over stdio.
+#[test]
+fn open_world_follows_the_network_grant() {
+    use std::io::{BufRead, BufReader, Write};
+    let plugins = plugins_dir();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nworld",
+            );
+        }
+    });
+    let temp = tempfile::tempdir().unwrap();
+    let fetch = format!("fetch={}", plugins.join("fetch.wasm").display());
+    let hello = format!("hello={}", plugins.join("hello.wasm").display());
+    let grant = format!("http://127.0.0.1:{port}/");
+    let mut child = Command::new(BIN)
+        .arg("--store")
+        .arg(temp.path().join("store"))
+        .args([
+            "mcp",
+            "--component",
+            &fetch,
+            "--component",
+            &hello,
+            "--net",
+            &grant,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn yoi-plugin mcp");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut rpc = |message: Value| -> Option<Value> {
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+        message.get("id")?;
+        loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "server closed stdout"
+            );
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            if reply.get("id") == message.get("id") {
+                return Some(reply);
+            }
+        }
+    };
+    rpc(
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "net-test", "version": "0"}}}),
+    )
+    .unwrap();
+    rpc(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let tools =
+        rpc(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).unwrap();
+    let hint = |name: &str| {
+        tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["annotations"]["openWorldHint"].clone())
+    };
+    // Both are served with the same flags here, so both hold the grant.
+    assert_eq!(hint("fetch.fetch"), Some(Value::Bool(true)));
+    let reply = rpc(serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "fetch.fetch", "arguments": {"url": format!("http://127.0.0.1:{port}/x")}}}))
+    .unwrap();
+    assert_eq!(reply["result"]["isError"], false, "{reply}");
+    assert!(
+        reply["result"]["structuredContent"]
+            .to_string()
+            .contains("world")
+    );
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    // Without --net: closed world.
+    let mut child = Command::new(BIN)
+        .arg("--store")
+        .arg(temp.path().join("store"))
+        .args(["mcp", "--component", &hello])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn yoi-plugin mcp");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for message in [
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "net-test", "version": "0"}}}),
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let mut list = Value::Null;
+    while list.is_null() {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0);
+        let reply: Value = serde_json::from_str(&line).unwrap();
+        if reply["id"] == 2 {
+            list = reply;
+        }
+    }
+    let greet = &list["result"]["tools"][0];
+    assert_eq!(greet["annotations"]["openWorldHint"], false, "{greet}");
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -82,8 +82,9 @@ enum Serving {
         specs: Vec<GrantSpec>,
         network: NetGrants,
     },
-    /// A policy profile: exact pins, each with its effective grant.
-    Profile(BTreeMap<PluginPin, Vec<GrantSpec>>),
+    /// A policy profile: exact pins, each with its effective grant (fs
+    /// specs, and network grants with their secrets resolved).
+    Profile(BTreeMap<PluginPin, (Vec<GrantSpec>, NetGrants)>),
 }
 
 /// What the catalog is built from; rebuilt on every store change.
@@ -146,10 +147,13 @@ impl Source {
             .store
             .load(&self.host, pin)
             .map_err(crate::cli::package_cmds::store_failure)?;
-        let none = NetGrants::default();
+        let none = (Vec::new(), NetGrants::default());
         let (specs, network) = match &self.serving {
             Serving::Installed { specs, network, .. } => (&specs[..], network),
-            Serving::Profile(entries) => (entries.get(pin).map_or(&[][..], Vec::as_slice), &none),
+            Serving::Profile(entries) => {
+                let (specs, network) = entries.get(pin).unwrap_or(&none);
+                (&specs[..], network)
+            }
         };
         served(plugin, specs, network)
     }
@@ -335,7 +339,7 @@ pub fn mcp(_out: Out, store_dir: &Path, args: McpArgs) -> Result<(), Failure> {
 fn profile_grants(
     policy: &HostPolicy,
     name: &str,
-) -> Result<BTreeMap<PluginPin, Vec<GrantSpec>>, Failure> {
+) -> Result<BTreeMap<PluginPin, (Vec<GrantSpec>, NetGrants)>, Failure> {
     let profile = policy.profiles.get(name).ok_or_else(|| {
         Failure::new(
             Exit::Usage,
@@ -354,7 +358,10 @@ fn profile_grants(
         let specs = policy
             .effective_grants(&enablement.grants)
             .map_err(|e| Failure::new(Exit::Grant, e.code(), e))?;
-        entries.insert(pin, specs);
+        let network = policy
+            .network_grants(&enablement.network)
+            .map_err(|e| Failure::new(Exit::Grant, e.code(), e))?;
+        entries.insert(pin, (specs, network));
     }
     Ok(entries)
 }
