@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody,
-    OutgoingRequest, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest,
+    Scheme,
 };
 use wasip2::io::streams::StreamError;
 use yoi_plugin_sdk::{Plugin, ToolError, Tools, export_plugin};
@@ -139,9 +139,15 @@ fn start(
     let invalid = |_| failed("invalid-url", "the URL was refused");
     request.set_method(&method).map_err(|()| invalid(()))?;
     request.set_scheme(Some(&target.scheme)).map_err(invalid)?;
-    request.set_authority(Some(target.authority)).map_err(invalid)?;
-    request.set_path_with_query(Some(target.path)).map_err(invalid)?;
-    let outgoing = request.body().map_err(|()| failed("http-body", "no body"))?;
+    request
+        .set_authority(Some(target.authority))
+        .map_err(invalid)?;
+    request
+        .set_path_with_query(Some(target.path))
+        .map_err(invalid)?;
+    let outgoing = request
+        .body()
+        .map_err(|()| failed("http-body", "no body"))?;
     let future = outgoing_handler::handle(request, None).map_err(|e| http_failed(&e))?;
     // A refused request fails the body writes too; the response future
     // then carries the reason, so write errors only end the writing.
@@ -176,10 +182,14 @@ fn finish(future: FutureIncomingResponse, read_body: bool) -> Result<Response, T
     }
     let mut body = Vec::new();
     if read_body {
-        let incoming = response.consume().map_err(|()| failed("http-body", "no body"))?;
+        let incoming = response
+            .consume()
+            .map_err(|()| failed("http-body", "no body"))?;
         let mut failure = None;
         {
-            let stream = incoming.stream().map_err(|()| failed("http-body", "no stream"))?;
+            let stream = incoming
+                .stream()
+                .map_err(|()| failed("http-body", "no stream"))?;
             loop {
                 match stream.blocking_read(64 * 1024) {
                     Ok(chunk) => {
@@ -229,12 +239,17 @@ fn fetch(input: FetchIn) -> Result<FetchOut, ToolError> {
         let response = finish(future, method != "HEAD")?;
         let location = response.headers.get("location").cloned();
         match location {
-            Some(next) if (300..400).contains(&response.status)
-                && redirects.len() < usize::from(input.follow_redirects) =>
+            Some(next)
+                if (300..400).contains(&response.status)
+                    && redirects.len() < usize::from(input.follow_redirects) =>
             {
                 url = if next.starts_with('/') {
                     let t = split_url(&url)?;
-                    let scheme = if matches!(t.scheme, Scheme::Https) { "https" } else { "http" };
+                    let scheme = if matches!(t.scheme, Scheme::Https) {
+                        "https"
+                    } else {
+                        "http"
+                    };
                     format!("{scheme}://{}{next}", t.authority)
                 } else {
                     next
@@ -283,7 +298,9 @@ struct Fetch;
 
 impl Plugin for Fetch {
     fn tools() -> Tools {
-        Tools::new().tool("fetch", fetch).tool("fetch_many", fetch_many)
+        Tools::new()
+            .tool("fetch", fetch)
+            .tool("fetch_many", fetch_many)
     }
 }
 
