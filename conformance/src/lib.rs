@@ -3,7 +3,8 @@
 //! * [`case`] — the catalogue (`conformance/cases/*.toml`), plain data;
 //! * [`fixture`] — fixture trees and the after-checks;
 //! * [`target`] — the [`Target`] trait a host implements, and the
-//!   embedded host; [`rest`] — the served runtime over REST;
+//!   embedded host; [`rest`] — the served runtime over REST; [`mcp`] —
+//!   the MCP server;
 //! * [`judge`] — runs one case on one target and decides pass/fail;
 //! * [`report`] — the per-target table and JUnit XML;
 //! * [`stress`] — symlink-swap races and SIGKILL mid-write, with counts.
@@ -14,6 +15,7 @@
 pub mod case;
 pub mod fixture;
 pub mod judge;
+pub mod mcp;
 pub mod report;
 pub mod rest;
 pub mod stress;

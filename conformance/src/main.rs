@@ -1,9 +1,9 @@
-//! `yoi-conformance`: runs the case catalogue against the embedded host
-//! and the served REST runtime, prints a table per target and writes
-//! `target/conformance/junit-<target>.xml`. `cargo xtask conformance`
-//! builds the guest and runs this.
+//! `yoi-conformance`: runs the case catalogue against the embedded host,
+//! the served REST runtime and the MCP server, prints a table per target
+//! and writes `target/conformance/junit-<target>.xml`. `cargo xtask
+//! conformance` builds the guest and runs this.
 //!
-//! Flags: `--target embedded|rest|all` (default all), `--filter TEXT`
+//! Flags: `--target embedded|rest|mcp|all` (default all), `--filter TEXT`
 //! (cases whose family/name contains TEXT), `--list` (print the cases and
 //! their citations, run nothing), `--full` (the stress sections at full
 //! counts), `--no-stress`. The stress sections (`stress` module) run on the
@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use yoi_conformance::judge::{CaseResult, run_case};
+use yoi_conformance::mcp::Mcp;
 use yoi_conformance::report;
 use yoi_conformance::rest::Rest;
 use yoi_conformance::stress::{self, Counts};
@@ -60,7 +61,7 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut args = Args {
-        targets: vec!["embedded".into(), "rest".into()],
+        targets: vec!["embedded".into(), "rest".into(), "mcp".into()],
         filter: None,
         list: false,
         full: false,
@@ -71,8 +72,8 @@ fn args() -> Result<Args> {
         match arg.as_str() {
             "--target" => match it.next().as_deref() {
                 Some("all") => {}
-                Some(t @ ("embedded" | "rest")) => args.targets = vec![t.to_owned()],
-                other => bail!("--target takes embedded, rest or all, not {other:?}"),
+                Some(t @ ("embedded" | "rest" | "mcp")) => args.targets = vec![t.to_owned()],
+                other => bail!("--target takes embedded, rest, mcp or all, not {other:?}"),
             },
             "--filter" => args.filter = it.next(),
             "--list" => args.list = true,
@@ -162,6 +163,9 @@ fn run() -> Result<bool> {
                     counts.install_kills,
                 ));
             }
+        } else if name == "mcp" {
+            let mut target = Mcp::new(&component, &root.join("target/conformance/cache"))?;
+            results = run_all(&mut target, &fixture_root, &cases);
         } else {
             let mut target = Rest::new(
                 &root.join("example-plugins/hostile"),

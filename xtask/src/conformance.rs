@@ -1,11 +1,12 @@
 //! `cargo xtask conformance [FLAGS]`: builds the example plugins (the
 //! conformance guest is `hostile`'s `ops` tool) and runs the
 //! `yoi-plugin-wasm-1` case catalogue (`conformance/cases/`) against the
-//! embedded host and the served REST runtime. It prints a pass/fail table
-//! per target and writes `target/conformance/junit-<target>.xml`.
+//! embedded host, the served REST runtime and the MCP server, then the
+//! stress sections. It prints a pass/fail table per target and writes
+//! `target/conformance/junit-<target>.xml`.
 //!
-//! Flags go to the runner: `--target embedded|rest|all`, `--filter TEXT`,
-//! `--list`.
+//! Flags go to the runner: `--target embedded|rest|mcp|all`, `--filter
+//! TEXT`, `--list`, `--full` (stress at full counts), `--no-stress`.
 
 use std::path::Path;
 
