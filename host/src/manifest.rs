@@ -357,7 +357,7 @@ impl Manifest {
                 private: false,
                 inject: Vec::new(),
             };
-            if let Err(e) = spec.open(&crate::net::SecretSources::default()) {
+            if let Err(e) = spec.open(&crate::secrets::SecretSources::default()) {
                 return Err(invalid(
                     field("url"),
                     e.to_string(),

@@ -16,6 +16,7 @@
 //! (`secret.rs` is a different concern: the heuristic that refuses
 //! secret-*looking* values where only references belong.)
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -184,6 +185,36 @@ impl fmt::Debug for SecretValue {
 impl fmt::Display for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+/// Where this host's secrets come from, by name.
+#[derive(Debug, Clone, Default)]
+pub struct SecretSources {
+    sources: BTreeMap<SecretName, SecretSource>,
+}
+
+impl SecretSources {
+    /// Adds (or replaces) a source.
+    pub fn insert(&mut self, name: SecretName, source: SecretSource) {
+        self.sources.insert(name, source);
+    }
+
+    /// Parses the CLI form `NAME=env:VAR` or `NAME=file:/abs/path`.
+    pub fn insert_cli(&mut self, text: &str) -> Result<(), SecretError> {
+        let (name, source) = text.split_once('=').ok_or(SecretError::InvalidSource)?;
+        let name = SecretName::parse(name)?;
+        let source = SecretSource::parse_cli(source).ok_or(SecretError::InvalidSource)?;
+        self.insert(name, source);
+        Ok(())
+    }
+
+    /// Reads a secret's value now.
+    pub fn resolve(&self, name: &SecretName) -> Result<SecretValue, SecretError> {
+        self.sources
+            .get(name)
+            .ok_or_else(|| SecretError::NotConfigured(name.to_string()))?
+            .resolve(name)
     }
 }
 

@@ -515,13 +515,96 @@ fn streamable_http_with_the_python_sdk() {
     }
 }
 
+/// `yoi-plugin mcp` over stdio, spoken as raw JSON-RPC lines (no SDK).
+struct RawMcp {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl RawMcp {
+    /// Starts the server with `args` and completes the handshake.
+    fn start(store: &Path, args: &[&str]) -> RawMcp {
+        let mut child = Command::new(BIN)
+            .arg("--store")
+            .arg(store)
+            .arg("mcp")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn yoi-plugin mcp");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut raw = RawMcp {
+            child,
+            stdin,
+            stdout,
+        };
+        raw.rpc(
+            serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "raw-test", "version": "0"}}}),
+        )
+        .unwrap();
+        raw.rpc(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        raw
+    }
+
+    /// Sends `message`; for a request, waits for the reply with its id.
+    fn rpc(&mut self, message: Value) -> Option<Value> {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+        message.get("id")?;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "server closed stdout"
+            );
+            let reply: Value = serde_json::from_str(&line).unwrap();
+            if reply.get("id") == message.get("id") {
+                return Some(reply);
+            }
+        }
+    }
+
+    /// `tools/list`'s tools.
+    fn tools(&mut self) -> Vec<Value> {
+        let reply = self
+            .rpc(serde_json::json!({"jsonrpc": "2.0", "id": 1000, "method": "tools/list"}))
+            .unwrap();
+        reply["result"]["tools"].as_array().unwrap().clone()
+    }
+
+    /// `tools/call`'s result.
+    fn call(&mut self, id: u64, name: &str, arguments: Value) -> Value {
+        let reply = self
+            .rpc(
+                serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": name, "arguments": arguments}}),
+            )
+            .unwrap();
+        reply["result"].clone()
+    }
+}
+
+impl Drop for RawMcp {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `mcp --policy F --profile NAME`: the profile's plugins, each with its
 /// request ∩ the policy. The profile asks `notes` for read+write; the
 /// policy allows only read: the tools are read-only, a write is denied.
 /// Spoken as raw JSON-RPC lines over stdio (no SDK needed for this one).
 #[test]
 fn a_policy_profile_serves_request_intersect_policy() {
-    use std::io::{BufRead, BufReader, Write};
     let plugins = plugins_dir();
     let temp = tempfile::tempdir().unwrap();
     let store = temp.path().join("store");
@@ -555,79 +638,31 @@ fn a_policy_profile_serves_request_intersect_policy() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--store")
-        .arg(&store)
-        .args([
-            "mcp",
-            "--policy",
-            policy.to_str().unwrap(),
-            "--profile",
-            "agent",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn yoi-plugin mcp");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut rpc = |message: Value| -> Option<Value> {
-        writeln!(stdin, "{message}").unwrap();
-        stdin.flush().unwrap();
-        message.get("id")?;
-        loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "server closed stdout"
-            );
-            let reply: Value = serde_json::from_str(&line).unwrap();
-            if reply.get("id") == message.get("id") {
-                return Some(reply);
-            }
-        }
-    };
-    rpc(
-        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "profile-test", "version": "0"}}}),
-    )
-    .unwrap();
-    rpc(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-    let tools =
-        rpc(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).unwrap();
-    let tools = tools["result"]["tools"].as_array().unwrap().clone();
+    let mut mcp = RawMcp::start(
+        &store,
+        &["--policy", policy.to_str().unwrap(), "--profile", "agent"],
+    );
+    let tools = mcp.tools();
     let read = tools
         .iter()
         .find(|t| t["name"] == "notes.read")
         .expect("notes.read");
     assert_eq!(read["annotations"]["readOnlyHint"], true, "{read}");
     assert_eq!(read["annotations"]["destructiveHint"], false, "{read}");
-    let call = |id: u64, name: &str, arguments: Value| {
-        serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-            "params": {"name": name, "arguments": arguments}})
-    };
-    let ok = rpc(call(
+    let ok = mcp.call(
         3,
         "notes.read",
         serde_json::json!({"path": "notes/todo.md"}),
-    ))
-    .unwrap();
-    assert_eq!(ok["result"]["isError"], false, "{ok}");
-    assert!(
-        ok["result"]["structuredContent"]
-            .to_string()
-            .contains("buy milk")
     );
-    let denied = rpc(call(
+    assert_eq!(ok["isError"], false, "{ok}");
+    assert!(ok["structuredContent"].to_string().contains("buy milk"));
+    let denied = mcp.call(
         4,
         "notes.append",
         serde_json::json!({"path": "notes/todo.md", "text": "eggs"}),
-    ))
-    .unwrap();
-    assert_eq!(denied["result"]["isError"], true, "{denied}");
-    let text = denied["result"]["content"][0]["text"].as_str().unwrap();
+    );
+    assert_eq!(denied["isError"], true, "{denied}");
+    let text = denied["content"][0]["text"].as_str().unwrap();
     assert!(
         text.starts_with("tool-failed:") && text.contains("denied"),
         "{text}"
@@ -640,9 +675,6 @@ fn a_policy_profile_serves_request_intersect_policy() {
         std::fs::read_to_string(notes_dir.join("todo.md")).unwrap(),
         "buy milk\n"
     );
-    drop(stdin);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// `openWorldHint` follows the network grant: a plugin served with `--net`
@@ -650,7 +682,6 @@ fn a_policy_profile_serves_request_intersect_policy() {
 /// one served without is not. Raw JSON-RPC over stdio.
 #[test]
 fn open_world_follows_the_network_grant() {
-    use std::io::{BufRead, BufReader, Write};
     let plugins = plugins_dir();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -667,109 +698,26 @@ fn open_world_follows_the_network_grant() {
         }
     });
     let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
     let fetch = format!("fetch={}", plugins.join("fetch.wasm").display());
     let hello = format!("hello={}", plugins.join("hello.wasm").display());
     let grant = format!("http://127.0.0.1:{port}/");
-    let mut child = Command::new(BIN)
-        .arg("--store")
-        .arg(temp.path().join("store"))
-        .args([
-            "mcp",
-            "--component",
-            &fetch,
-            "--component",
-            &hello,
-            "--net",
-            &grant,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn yoi-plugin mcp");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut rpc = |message: Value| -> Option<Value> {
-        writeln!(stdin, "{message}").unwrap();
-        stdin.flush().unwrap();
-        message.get("id")?;
-        loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "server closed stdout"
-            );
-            let reply: Value = serde_json::from_str(&line).unwrap();
-            if reply.get("id") == message.get("id") {
-                return Some(reply);
-            }
-        }
-    };
-    rpc(
-        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "net-test", "version": "0"}}}),
-    )
-    .unwrap();
-    rpc(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-    let tools =
-        rpc(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).unwrap();
-    let hint = |name: &str| {
-        tools["result"]["tools"]
-            .as_array()
-            .unwrap()
+    let hint = |tools: &[Value], name: &str| {
+        tools
             .iter()
             .find(|t| t["name"] == name)
             .map(|t| t["annotations"]["openWorldHint"].clone())
     };
-    // Both are served with the same flags here, so both hold the grant.
-    assert_eq!(hint("fetch.fetch"), Some(Value::Bool(true)));
-    let reply = rpc(serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-        "params": {"name": "fetch.fetch", "arguments": {"url": format!("http://127.0.0.1:{port}/x")}}}))
-    .unwrap();
-    assert_eq!(reply["result"]["isError"], false, "{reply}");
-    assert!(
-        reply["result"]["structuredContent"]
-            .to_string()
-            .contains("world")
+    let mut open = RawMcp::start(&store, &["--component", &fetch, "--net", &grant]);
+    assert_eq!(hint(&open.tools(), "fetch.fetch"), Some(Value::Bool(true)));
+    let url = format!("http://127.0.0.1:{port}/x");
+    let result = open.call(3, "fetch.fetch", serde_json::json!({ "url": url }));
+    assert_eq!(result["isError"], false, "{result}");
+    assert!(result["structuredContent"].to_string().contains("world"));
+    drop(open);
+    let mut closed = RawMcp::start(&store, &["--component", &hello]);
+    assert_eq!(
+        hint(&closed.tools(), "hello.greet"),
+        Some(Value::Bool(false))
     );
-    drop(stdin);
-    let _ = child.kill();
-    let _ = child.wait();
-    // Without --net: closed world.
-    let mut child = Command::new(BIN)
-        .arg("--store")
-        .arg(temp.path().join("store"))
-        .args(["mcp", "--component", &hello])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn yoi-plugin mcp");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    for message in [
-        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "net-test", "version": "0"}}}),
-        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
-    ] {
-        writeln!(stdin, "{message}").unwrap();
-    }
-    stdin.flush().unwrap();
-    let mut list = Value::Null;
-    while list.is_null() {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0);
-        let reply: Value = serde_json::from_str(&line).unwrap();
-        if reply["id"] == 2 {
-            list = reply;
-        }
-    }
-    let greet = &list["result"]["tools"][0];
-    assert_eq!(greet["annotations"]["openWorldHint"], false, "{greet}");
-    drop(stdin);
-    let _ = child.kill();
-    let _ = child.wait();
 }

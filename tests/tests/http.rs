@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use yoi_e2e_tests::*;
-use yoi_plugin_host::net::{NetGrantSpec, NetGrants, SecretSources};
-use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretValue};
+use yoi_plugin_host::net::{NetGrantSpec, NetGrants};
+use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretSources, SecretValue};
 use yoi_plugin_host::{CallLimits, GrantSet, Plugin};
 
 /// One request as the server saw it.

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use crate::cli::{Exit, Failure};
-use crate::net::{NetGrantSpec, NetGrants, SecretSources};
+use crate::net::{NetGrantSpec, NetGrants};
 use crate::policy::HostPolicy;
+use crate::secrets::SecretSources;
 use crate::{CallLimits, GrantSpec, Operation};
 
 /// Grant flags shared by `run` and `show`.

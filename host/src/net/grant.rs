@@ -21,12 +21,12 @@
 //! with FORMAT `bearer` (`Bearer <value>`), `basic` (the value is
 //! `user:password`, base64-encoded) or `raw`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::ErrorCode;
-use crate::secrets::{SecretError, SecretName, SecretSource, SecretValue};
+use crate::secrets::{SecretError, SecretName, SecretSources, SecretValue};
 
 /// Methods a grant allows when it names none.
 pub const DEFAULT_METHODS: [&str; 2] = ["GET", "HEAD"];
@@ -581,36 +581,6 @@ impl NetDenied {
         } else {
             self
         }
-    }
-}
-
-/// Where this host's secrets come from, by name.
-#[derive(Debug, Clone, Default)]
-pub struct SecretSources {
-    sources: BTreeMap<SecretName, SecretSource>,
-}
-
-impl SecretSources {
-    /// Adds (or replaces) a source.
-    pub fn insert(&mut self, name: SecretName, source: SecretSource) {
-        self.sources.insert(name, source);
-    }
-
-    /// Parses the CLI form `NAME=env:VAR` or `NAME=file:/abs/path`.
-    pub fn insert_cli(&mut self, text: &str) -> Result<(), SecretError> {
-        let (name, source) = text.split_once('=').ok_or(SecretError::InvalidSource)?;
-        let name = SecretName::parse(name)?;
-        let source = SecretSource::parse_cli(source).ok_or(SecretError::InvalidSource)?;
-        self.insert(name, source);
-        Ok(())
-    }
-
-    /// Reads a secret's value now.
-    pub fn resolve(&self, name: &SecretName) -> Result<SecretValue, SecretError> {
-        self.sources
-            .get(name)
-            .ok_or_else(|| SecretError::NotConfigured(name.to_string()))?
-            .resolve(name)
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::secrets::SecretSource;
 
 fn grants(specs: &[&str]) -> NetGrants {
     let specs: Vec<_> = specs

@@ -14,6 +14,4 @@ pub mod grant;
 #[cfg(feature = "http")]
 pub(crate) mod send;
 
-pub use grant::{
-    InjectFormat, NetDenied, NetGrant, NetGrantError, NetGrantSpec, NetGrants, SecretSources,
-};
+pub use grant::{InjectFormat, NetDenied, NetGrant, NetGrantError, NetGrantSpec, NetGrants};

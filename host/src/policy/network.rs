@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{HostPolicy, PolicyError};
 use crate::bundle::{DeclarationKind, validate_reference};
-use crate::net::{InjectFormat, NetGrantSpec, NetGrants, SecretSources, grant::InjectSpec};
-use crate::secrets::{SecretName, SecretSource};
+use crate::net::{InjectFormat, NetGrantSpec, NetGrants, grant::InjectSpec};
+use crate::secrets::{SecretName, SecretSource, SecretSources};
 
 /// One `[network.<name>]` entry: a network grant (grammar in `net::grant`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
