@@ -3,7 +3,8 @@
 //! and writes `target/conformance/junit-<target>.xml`. `cargo xtask
 //! conformance` builds the guest and runs this.
 //!
-//! Flags: `--target embedded|rest|mcp|all` (default all), `--filter TEXT`
+//! Flags: `--target embedded|rest|mcp|embedded-js|embedded-py|all`
+//! (default all), `--filter TEXT`
 //! (cases whose family/name contains TEXT), `--list` (print the cases and
 //! their citations, run nothing), `--full` (the stress sections at full
 //! counts), `--no-stress`. The stress sections (`stress` module) run on the
@@ -51,6 +52,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Every target: the Rust guest on the embedded host, the REST runtime and
+/// the MCP server, and the JavaScript and Python guests on the embedded
+/// host.
+const TARGETS: [&str; 5] = ["embedded", "rest", "mcp", "embedded-js", "embedded-py"];
+
 struct Args {
     targets: Vec<String>,
     filter: Option<String>,
@@ -61,7 +67,7 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut args = Args {
-        targets: vec!["embedded".into(), "rest".into(), "mcp".into()],
+        targets: TARGETS.map(String::from).to_vec(),
         filter: None,
         list: false,
         full: false,
@@ -72,8 +78,8 @@ fn args() -> Result<Args> {
         match arg.as_str() {
             "--target" => match it.next().as_deref() {
                 Some("all") => {}
-                Some(t @ ("embedded" | "rest" | "mcp")) => args.targets = vec![t.to_owned()],
-                other => bail!("--target takes embedded, rest, mcp or all, not {other:?}"),
+                Some(t) if TARGETS.contains(&t) => args.targets = vec![t.to_owned()],
+                other => bail!("--target takes one of {TARGETS:?} or all, not {other:?}"),
             },
             "--filter" => args.filter = it.next(),
             "--list" => args.list = true,
@@ -163,6 +169,15 @@ fn run() -> Result<bool> {
                     counts.install_kills,
                 ));
             }
+        } else if let Some(lang) = name.strip_prefix("embedded-") {
+            let guest = format!("conformance-{lang}");
+            let mut target = Embedded::with_guest(
+                name,
+                &guest,
+                &plugins.join(format!("{guest}.wasm")),
+                &root.join("target/conformance/cache"),
+            )?;
+            results = run_all(&mut target, &fixture_root, &cases);
         } else if name == "mcp" {
             let mut target = Mcp::new(&component, &root.join("target/conformance/cache"))?;
             results = run_all(&mut target, &fixture_root, &cases);

@@ -105,8 +105,12 @@ pub fn results(output: &Value, calls: usize) -> Result<Vec<Value>> {
 }
 
 /// The host embedded in this process (`yoi_plugin_host` API): the guest is
-/// loaded once as a bare component, each case gets fresh grants.
+/// loaded once as a bare component, each case gets fresh grants. The guest
+/// is the Rust `hostile` plugin, or the same `ops` tool written in another
+/// language (`conformance-js`, `conformance-py`), so one catalogue checks
+/// every language's bindings.
 pub struct Embedded {
+    name: String,
     plugin: Plugin,
 }
 
@@ -114,11 +118,25 @@ impl Embedded {
     /// Loads the conformance guest from `component`, compiling into
     /// `cache_dir`.
     pub fn new(component: &Path, cache_dir: &Path) -> Result<Embedded> {
+        Embedded::with_guest("embedded", "hostile", component, cache_dir)
+    }
+
+    /// Target `name` running the guest `plugin_name` loaded from
+    /// `component`.
+    pub fn with_guest(
+        name: &str,
+        plugin_name: &str,
+        component: &Path,
+        cache_dir: &Path,
+    ) -> Result<Embedded> {
         let host = PluginHost::builder().cache_dir(cache_dir).build()?;
         let bytes =
             std::fs::read(component).with_context(|| format!("reading {}", component.display()))?;
-        let plugin = Plugin::from_component(&host, "hostile".parse()?, &bytes)?;
-        Ok(Embedded { plugin })
+        let plugin = Plugin::from_component(&host, plugin_name.parse()?, &bytes)?;
+        Ok(Embedded {
+            name: name.to_owned(),
+            plugin,
+        })
     }
 
     /// The loaded conformance guest (the stress sections call its other
@@ -130,7 +148,7 @@ impl Embedded {
 
 impl Target for Embedded {
     fn name(&self) -> &str {
-        "embedded"
+        &self.name
     }
 
     fn run(
