@@ -192,6 +192,9 @@ fn component(
             format!("cannot read the component of '{name}' ({})", e.kind()),
         )
     })?;
+    // A wasm32-wasip1 core module is served as its adapted component.
+    let bytes = crate::package::adapt::to_component(bytes)
+        .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
     let plugin = Plugin::from_component(host, name, &bytes)
         .map_err(|e| Failure::new(Exit::Invalid, e.code(), e))?;
     served(plugin, specs, network)
