@@ -4,8 +4,9 @@
 //! agent does over stdio: `initialize`, `notifications/initialized`, then
 //! one `tools/call` of `hostile.ops` per case. Each case's grant becomes
 //! the served catalog (`McpState::replace_catalog`); the tool's structured
-//! content carries the guest's results. Per-invocation budgets are fixed
-//! when the server state is made, so cases with a budget are skipped here.
+//! content carries the guest's results. The call limits (with the
+//! per-invocation fs budget) are fixed per server state, so a case with
+//! another budget gets a fresh server and session.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,12 +21,19 @@ use yoi_plugin_host::mcp::{Catalog, McpServer, McpState, ServedPlugin};
 use yoi_plugin_host::{CallLimits, ErrorCode, GrantSet, Plugin, PluginHost};
 
 use crate::case::{Budget, GrantCase};
-use crate::target::{GrantRefused, OPS_TOOL, Target, grant_spec, results};
+use crate::target::{GrantRefused, OPS_TOOL, Target, call_limits, grant_spec, results};
 
 /// The MCP target.
 pub struct Mcp {
     tokio: tokio::runtime::Runtime,
     plugin: Plugin,
+    session: Session,
+    budget: Option<Budget>,
+}
+
+/// One MCP server (its state holds the call limits) and a client session
+/// with it.
+struct Session {
     state: Arc<McpState>,
     lines: Lines<BufReader<ReadHalf<DuplexStream>>>,
     writer: WriteHalf<DuplexStream>,
@@ -44,12 +52,30 @@ impl Mcp {
         let bytes =
             std::fs::read(component).with_context(|| format!("reading {}", component.display()))?;
         let plugin = Plugin::from_component(&host, "hostile".parse()?, &bytes)?;
+        let session = Session::open(&tokio, &plugin, CallLimits::default())?;
+        Ok(Mcp {
+            tokio,
+            plugin,
+            session,
+            budget: None,
+        })
+    }
+}
+
+impl Session {
+    /// Serves `plugin` (no grant yet) under `limits` over an in-memory
+    /// duplex and completes the handshake.
+    fn open(
+        tokio: &tokio::runtime::Runtime,
+        plugin: &Plugin,
+        limits: CallLimits,
+    ) -> Result<Session> {
         let nothing = Arc::new(GrantSet::new(plugin.identity().clone()));
         let catalog = Catalog::new(vec![ServedPlugin {
             plugin: plugin.clone(),
             grants: nothing,
         }])?;
-        let state = McpState::new(catalog, CallLimits::default());
+        let state = McpState::new(catalog, limits);
         let (client, server) = tokio::io::duplex(1 << 20);
         let server_state = state.clone();
         tokio.spawn(async move {
@@ -59,15 +85,14 @@ impl Mcp {
             }
         });
         let (read, writer) = tokio::io::split(client);
-        let mut mcp = Mcp {
-            tokio,
-            plugin,
+        let mut session = Session {
             state,
             lines: BufReader::new(read).lines(),
             writer,
             next_id: 0,
         };
-        mcp.request(
+        session.request(
+            tokio,
             "initialize",
             json!({
                 "protocolVersion": "2025-06-18",
@@ -75,26 +100,36 @@ impl Mcp {
                 "clientInfo": {"name": "yoi-conformance", "version": env!("CARGO_PKG_VERSION")},
             }),
         )?;
-        mcp.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
-        Ok(mcp)
+        session.send(
+            tokio,
+            &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        )?;
+        Ok(session)
     }
 
-    fn send(&mut self, message: &Value) -> Result<()> {
+    fn send(&mut self, tokio: &tokio::runtime::Runtime, message: &Value) -> Result<()> {
         let mut line = message.to_string();
         line.push('\n');
-        self.tokio
+        tokio
             .block_on(self.writer.write_all(line.as_bytes()))
             .context("writing to the MCP server")
     }
 
     /// Sends a request and returns its `result`, skipping notifications.
-    fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+    fn request(
+        &mut self,
+        tokio: &tokio::runtime::Runtime,
+        method: &str,
+        params: Value,
+    ) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        self.send(
+            tokio,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )?;
         loop {
-            let line = self
-                .tokio
+            let line = tokio
                 .block_on(self.lines.next_line())?
                 .ok_or_else(|| anyhow!("the MCP server closed the session"))?;
             let message: Value = serde_json::from_str(&line)?;
@@ -114,17 +149,17 @@ impl Target for Mcp {
         "mcp"
     }
 
-    fn unsupported(&self, budget: Option<&Budget>) -> Option<&'static str> {
-        budget.map(|_| "per-invocation fs budgets are fixed per MCP server")
-    }
-
     fn run(
         &mut self,
         mount_dir: &Path,
         grant: &GrantCase,
-        _budget: Option<&Budget>,
+        budget: Option<&Budget>,
         calls: &[Value],
     ) -> Result<Vec<Value>> {
+        if self.budget.as_ref() != budget {
+            self.session = Session::open(&self.tokio, &self.plugin, call_limits(budget))?;
+            self.budget = budget.cloned();
+        }
         let spec = grant_spec(mount_dir, grant)?;
         let grants = GrantSet::open(self.plugin.identity().clone(), &[spec])
             .map_err(|e| GrantRefused(e.code().to_owned()))?;
@@ -132,8 +167,10 @@ impl Target for Mcp {
             plugin: self.plugin.clone(),
             grants: Arc::new(grants),
         }])?;
-        self.tokio.block_on(self.state.replace_catalog(catalog));
-        let result = self.request(
+        self.tokio
+            .block_on(self.session.state.replace_catalog(catalog));
+        let result = self.session.request(
+            &self.tokio,
             "tools/call",
             json!({"name": format!("hostile.{OPS_TOOL}"), "arguments": {"ops": calls}}),
         )?;

@@ -90,6 +90,19 @@ pub fn bounds(grant: &GrantCase) -> BoundOverrides {
     }
 }
 
+/// Call limits with the case's budget (unset fields keep the defaults).
+pub fn call_limits(budget: Option<&Budget>) -> CallLimits {
+    let mut limits = CallLimits::default();
+    if let Some(b) = budget {
+        limits.fs_budget = InvocationBudget::new(
+            b.read_bytes.unwrap_or(MAX_READ_BYTES_PER_INVOCATION),
+            b.write_bytes.unwrap_or(MAX_WRITE_BYTES_PER_INVOCATION),
+            b.calls.unwrap_or(MAX_FS_CALLS_PER_INVOCATION),
+        );
+    }
+    limits
+}
+
 /// Extracts `results` from the guest's output.
 pub fn results(output: &Value, calls: usize) -> Result<Vec<Value>> {
     let results = output["results"]
@@ -162,14 +175,7 @@ impl Target for Embedded {
         let grants = GrantSet::open(self.plugin.identity().clone(), &[spec])
             .map_err(|e| GrantRefused(e.code().to_owned()))?;
         let grants = Arc::new(grants);
-        let mut limits = CallLimits::default();
-        if let Some(b) = budget {
-            limits.fs_budget = InvocationBudget::new(
-                b.read_bytes.unwrap_or(MAX_READ_BYTES_PER_INVOCATION),
-                b.write_bytes.unwrap_or(MAX_WRITE_BYTES_PER_INVOCATION),
-                b.calls.unwrap_or(MAX_FS_CALLS_PER_INVOCATION),
-            );
-        }
+        let limits = call_limits(budget);
         let input = json!({ "ops": calls }).to_string();
         let outcome = self.plugin.call_blocking(grants, OPS_TOOL, &input, &limits);
         let output = outcome.result.map_err(|e| anyhow!("call failed: {e}"))?;
