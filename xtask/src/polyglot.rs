@@ -654,7 +654,9 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["hello-js.wasm", "hostile-py.wasm", "notes-py.wasm"]);
+        for example in ["hello-js.wasm", "hostile-py.wasm", "notes-py.wasm"] {
+            assert!(names.iter().any(|n| n == example), "{example} in {names:?}");
+        }
     }
 
     #[test]
