@@ -1,9 +1,14 @@
 //! The README's main job: pack and install the example plugins into a
 //! local store, grant one a sample directory, call their tools through the
-//! `yoi-plugin` CLI, and show escape attempts being denied.
+//! `yoi-plugin` CLI, and show escape attempts being denied; then an HTTP
+//! request through a network grant with a host-injected secret, against a
+//! loopback server started here, and the requests the grant refuses.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
 
@@ -15,6 +20,9 @@ struct Demo {
     store: PathBuf,
 }
 
+/// The demo's API token: set for the CLI only, injected by the host.
+const DEMO_TOKEN: &str = "yoi-demo-token";
+
 impl Demo {
     /// Runs `yoi-plugin --store STORE ARGS…`, prints what it said, and
     /// returns whether it succeeded.
@@ -25,6 +33,7 @@ impl Demo {
             .arg("--store")
             .arg(&self.store)
             .args(args)
+            .env("YOI_DEMO_TOKEN", DEMO_TOKEN)
             .output()?;
         for line in String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -174,6 +183,7 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     for (title, input) in denied {
         ok &= demo.call(title, "hostile", "fs", input, &grant)?;
     }
+    ok &= network(&demo)?;
     let secret = std::fs::read_to_string(outside.join("secret.txt"))?;
     println!(
         "\nThe secret outside the grant is untouched ({} bytes), and no call above returned it.",
@@ -183,4 +193,114 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         bail!("a demo step failed unexpectedly");
     }
     Ok(())
+}
+
+/// A loopback server that answers 200 and remembers each request's
+/// `authorization` header; returns its port.
+fn loopback_server(seen: Arc<Mutex<Vec<String>>>) -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let mut authorization = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) <= 2 {
+                    break;
+                }
+                if let Some((name, value)) = line.trim_end().split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    authorization = value.trim().to_owned();
+                }
+            }
+            seen.lock().unwrap().push(authorization);
+            let body = r#"{"service":"demo","status":"green"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Ok(port)
+}
+
+/// Outbound HTTP: one granted request with an injected secret, then what
+/// the grant refuses.
+fn network(demo: &Demo) -> Result<bool> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let port = loopback_server(seen.clone())?;
+    let fetch = demo.plugins.join("fetch.wasm").display().to_string();
+    let grant = format!("http://127.0.0.1:{port}/api,inject=authorization:bearer:demo-token");
+    println!("\nA loopback HTTP server listens on port {port}. The fetch plugin is granted");
+    println!("http://127.0.0.1:{port}/api (GET, HEAD); the host injects secret 'demo-token'");
+    println!("(from $YOI_DEMO_TOKEN) as a bearer token. The plugin never sees its value.");
+    let run = |title: &str, input: &str, net: &str| {
+        demo.cli(
+            title,
+            &[
+                "run",
+                &fetch,
+                "fetch",
+                "--input",
+                input,
+                "--net",
+                net,
+                "--secret",
+                "demo-token=env:YOI_DEMO_TOKEN",
+            ],
+        )
+    };
+    let get = |url: &str| format!(r#"{{"url":"{url}"}}"#);
+    let api = format!("http://127.0.0.1:{port}/api/status");
+    let mut ok = run(
+        "granted request (the host adds the bearer token)",
+        &get(&api),
+        &grant,
+    )?;
+    let received = seen.lock().unwrap().clone();
+    let injected = received
+        .first()
+        .is_some_and(|a| *a == format!("Bearer {DEMO_TOKEN}"));
+    println!(
+        "\n    the server received the injected header: {}",
+        if injected { "yes" } else { "NO" }
+    );
+    ok &= injected;
+    let refused = [
+        (
+            "a path outside the grant (denied: HTTP-request-denied, host reason path-not-granted)",
+            get(&format!("http://127.0.0.1:{port}/admin")),
+            grant.clone(),
+        ),
+        (
+            "another port (denied: HTTP-request-denied, port-not-granted)",
+            get(&format!("http://127.0.0.1:{}/api", port.wrapping_add(1))),
+            grant.clone(),
+        ),
+        (
+            "POST, which the grant lacks (denied: HTTP-request-denied, method-not-granted)",
+            format!(r#"{{"url":"{api}","method":"POST","body":"x"}}"#),
+            grant.clone(),
+        ),
+        (
+            "a name that resolves to loopback, granted without ',private' (denied: destination-IP-prohibited)",
+            get(&format!("http://localhost:{port}/api")),
+            format!("http://localhost:{port}/api"),
+        ),
+    ];
+    for (title, input, net) in refused {
+        ok &= !run(title, &input, &net)?;
+    }
+    println!(
+        "\n    requests that reached the server: {} (only the granted one)",
+        seen.lock().unwrap().len()
+    );
+    ok &= seen.lock().unwrap().len() == 1;
+    Ok(ok)
 }
