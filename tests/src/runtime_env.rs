@@ -75,6 +75,7 @@ impl RuntimeEnv {
             digest: self.notes.digest.to_string(),
             grants: vec![GrantRequest::new("notes", ops)],
             network: vec![],
+            limits: None,
         }
     }
 

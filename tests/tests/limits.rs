@@ -231,3 +231,75 @@ fn too_many_instances_is_its_own_instance_limit() {
     let outcome = hello.call_blocking(g, "greet", r#"{"name":"x"}"#, &CallLimits::default());
     assert_eq!(outcome.result.unwrap()["greeting"], "Hello, x!");
 }
+
+/// A bundle (here: a policy profile, the same enablement type) sets count
+/// limits for one plugin's calls: notes-py needs 14 core instances, so a
+/// profile allowing 8 gets `instance-limit` on every call, the same plugin
+/// without limits runs, and a count above the host ceiling refuses the
+/// worker instead of being lowered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundle_count_limits_apply_to_a_workers_calls() {
+    use yoi_plugin_host::policy::HostPolicy;
+    use yoi_plugin_host::store::{PluginStore, Source};
+    use yoi_plugin_host::workers::{
+        CreateWorkerRequest, EmbeddedRuntime, InvokeRequest, ProfileSelector, Runtime,
+        RuntimeConfig,
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let state = temp.path().join("state");
+    // A Python component records no tool list: packing probes it.
+    let component = plugins_dir().join("notes-py.wasm");
+    let package = yoi_plugin_host::package::Package::from_dir_declaring(
+        &example_dir("notes-py"),
+        Some(&component),
+        host(),
+    )
+    .unwrap();
+    PluginStore::open(state.join("plugins"))
+        .unwrap()
+        .install(&package, Source::User)
+        .unwrap();
+    let enablement = |limits: &str| {
+        format!(
+            r#"[{{ id = "user:notes-py", version = "{}", digest = "{}"{limits} }}]"#,
+            package.manifest.version, package.digest
+        )
+    };
+    let policy = format!(
+        "[profiles.low]\nplugins = {}\n[profiles.default-limits]\nplugins = {}\n[profiles.greedy]\nplugins = {}\n",
+        enablement(", limits = { instances = 8 }"),
+        enablement(""),
+        enablement(", limits = { instances = 100000 }"),
+    );
+    let rt = EmbeddedRuntime::open(RuntimeConfig {
+        state_dir: state,
+        plugin_store: None,
+        policy: HostPolicy::from_toml_str(&policy).unwrap(),
+    })
+    .unwrap();
+    let worker = |profile: &str| CreateWorkerRequest {
+        intent: profile.into(),
+        profile: ProfileSelector::Builtin(profile.into()),
+        bundle: None,
+        capabilities: vec![],
+    };
+    let read = || InvokeRequest {
+        plugin: None,
+        input: json!({"path": "notes/a.md"}),
+    };
+    let low = rt.create_worker(worker("low")).await.unwrap();
+    let out = rt.invoke(&low.id, "read", read()).await.unwrap();
+    assert_eq!(
+        out.error.as_ref().map(|e| e.code.as_str()),
+        Some("instance-limit"),
+        "{out:?}"
+    );
+    let default = rt.create_worker(worker("default-limits")).await.unwrap();
+    let out = rt.invoke(&default.id, "read", read()).await.unwrap();
+    // It runs (and is denied the ungranted mount by its own fs call).
+    let code = out.error.as_ref().map(|e| e.code.as_str());
+    assert_ne!(code, Some("instance-limit"), "{out:?}");
+    let err = rt.create_worker(worker("greedy")).await.unwrap_err();
+    assert_eq!(err.code.as_str(), "capability-denied");
+    assert!(err.message.contains("ceiling"), "{}", err.message);
+}

@@ -28,8 +28,11 @@
 //!   `revision`, `workspace_id`;
 //! - provenance: `author`?, `source`;
 //! - profile: `capabilities`, `description`?, `plugins`;
-//! - plugin enablement: `digest`, `grants`, `id`, `network`? (omitted when
-//!   empty, so bundles without network digest as before), `version`;
+//! - plugin enablement: `digest`, `grants`, `id`, `limits`? (omitted when
+//!   absent), `network`? (omitted when empty), `version` — so bundles
+//!   without limits or network digest as before;
+//! - limits: `instances`?, `memories`?, `tables`? (each omitted when
+//!   absent), decimal integers;
 //! - grant request: `exclude`, `include`, `mount`, `ops`;
 //! - declaration: `kind`, `reference`.
 
@@ -170,6 +173,16 @@ fn write_plugin(out: &mut String, p: &PluginEnablement) {
     o.str("digest", &p.digest);
     write_array(o.key("grants"), &p.grants, write_grant);
     o.str("id", &p.id);
+    if let Some(limits) = &p.limits {
+        let out = o.key("limits");
+        let mut l = Obj::open(out);
+        for (key, value) in limits.fields() {
+            if let Some(n) = value {
+                l.key(key).push_str(&n.to_string());
+            }
+        }
+        l.close();
+    }
     if !p.network.is_empty() {
         o.strs("network", &p.network);
     }
@@ -238,6 +251,35 @@ mod tests {
             String::from_utf8(canonical_bytes(&bundle)).unwrap(),
             expected
         );
+    }
+
+    /// Optional enablement members (`limits`, `network`) are written like
+    /// serde writes them, and only when present: a bundle without them
+    /// digests exactly as before they existed.
+    #[test]
+    fn optional_enablement_members_match_serde_and_keep_old_digests() {
+        let plain = sample();
+        let mut extended = plain.clone();
+        let enablement = &mut extended.profiles.get_mut("notes").unwrap().plugins[0];
+        enablement.network = vec!["network:github".into()];
+        enablement.limits = Some(crate::bundle::CountLimits {
+            instances: Some(8),
+            memories: None,
+            tables: Some(2),
+        });
+        let mut value = serde_json::to_value(&extended).unwrap();
+        value.as_object_mut().unwrap().remove("digest");
+        let text = String::from_utf8(canonical_bytes(&extended)).unwrap();
+        assert_eq!(text, format!("{FORMAT_TAG}{}", sorted_compact(&value)));
+        assert!(
+            text.contains(r#""limits":{"instances":8,"tables":2},"network":["network:github"]"#)
+        );
+        assert!(
+            !String::from_utf8(canonical_bytes(&plain))
+                .unwrap()
+                .contains("limits")
+        );
+        assert_ne!(digest(&plain), digest(&extended));
     }
 
     #[test]

@@ -150,6 +150,38 @@ pub struct PluginEnablement {
     /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<String>,
+    /// Per-call count limits for this plugin's calls (each optional; the
+    /// host policy's limits fill the rest, and its ceiling caps them —
+    /// above it, worker creation is refused). Omitted from the canonical
+    /// form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<CountLimits>,
+}
+
+/// Count limits a bundle may set for one plugin's calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountLimits {
+    /// Core instances per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<usize>,
+    /// Linear memories per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memories: Option<usize>,
+    /// Tables per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<usize>,
+}
+
+impl CountLimits {
+    /// The fields by name, in key order.
+    pub fn fields(&self) -> [(&'static str, Option<usize>); 3] {
+        [
+            ("instances", self.instances),
+            ("memories", self.memories),
+            ("tables", self.tables),
+        ]
+    }
 }
 
 impl PluginEnablement {

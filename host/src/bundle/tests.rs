@@ -25,6 +25,7 @@ pub(crate) fn sample_with(id: &str, revision: u64) -> ConfigBundle {
             digest: PLUGIN_DIGEST.to_owned(),
             grants: vec![grant],
             network: vec![],
+            limits: None,
         }],
         capabilities: vec!["capability:fs".to_owned()],
     };
@@ -165,6 +166,47 @@ fn code_after(edit: impl FnOnce(&mut ConfigBundle)) -> &'static str {
 
 fn notes(b: &mut ConfigBundle) -> &mut Profile {
     b.profiles.get_mut("notes").unwrap()
+}
+
+fn plugin(b: &mut ConfigBundle) -> &mut PluginEnablement {
+    &mut notes(b).plugins[0]
+}
+
+#[test]
+fn enablement_limits_and_network_rules() {
+    let limits = |instances| CountLimits {
+        instances: Some(instances),
+        ..CountLimits::default()
+    };
+    assert_eq!(code_after(|b| plugin(b).limits = Some(limits(8))), "ok");
+    assert_eq!(
+        code_after(|b| plugin(b).limits = Some(CountLimits::default())),
+        "ok"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).limits = Some(limits(0))),
+        "invalid-field"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).limits = Some(limits(100_001))),
+        "invalid-field"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).network = vec!["network:github".into()]),
+        "ok"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).network = vec!["github".into()]),
+        "invalid-reference"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).network = vec!["network:a".into(), "network:a".into()]),
+        "duplicate-entry"
+    );
+    assert_eq!(
+        code_after(|b| plugin(b).network = vec!["network:/etc/passwd".into()]),
+        "path-like-value"
+    );
 }
 
 #[test]

@@ -152,6 +152,10 @@ fn profile(p: &Profile, field: &str) -> Result<(), BundleError> {
     Ok(())
 }
 
+/// Largest count a bundle may ask for (the host's ceiling decides what is
+/// actually allowed, at worker creation).
+const MAX_COUNT_LIMIT: usize = 100_000;
+
 fn enablement(p: &PluginEnablement, field: &str) -> Result<(), BundleError> {
     check(
         rules::plugin_id(&p.id),
@@ -177,6 +181,16 @@ fn enablement(p: &PluginEnablement, field: &str) -> Result<(), BundleError> {
             return Err(BundleError::Duplicate {
                 field: format!("{at}.mount"),
             });
+        }
+    }
+    if let Some(limits) = &p.limits {
+        for (key, value) in limits.fields() {
+            if value.is_some_and(|n| !(1..=MAX_COUNT_LIMIT).contains(&n)) {
+                return Err(invalid_field(
+                    format!("{field}.limits.{key}"),
+                    "must be 1..=100000",
+                ));
+            }
         }
     }
     bounded(

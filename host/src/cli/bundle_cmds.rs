@@ -144,6 +144,7 @@ pub fn run(out: Out, store_dir: &Path, cmd: BundleCmd) -> Result<(), Failure> {
                     digest: package.digest.to_string(),
                     grants: grants.clone(),
                     network: vec![],
+                    limits: None,
                 });
             }
             let created_at =

@@ -460,12 +460,7 @@ impl Runtime for EmbeddedRuntime {
         let started = Instant::now();
         let outcome = plugin
             .plugin
-            .call(
-                plugin.grants.clone(),
-                tool,
-                &input,
-                self.inner.policy.call_limits(),
-            )
+            .call(plugin.grants.clone(), tool, &input, plugin.limits.clone())
             .await;
         let code = outcome.result.as_ref().map_or_else(|e| e.code(), |_| "ok");
         crate::metrics::record_tool_call(code, started.elapsed().as_secs_f64());

@@ -19,6 +19,9 @@ use crate::store::PluginStore;
 pub(super) struct ResolvedPlugin {
     pub plugin: Plugin,
     pub grants: Arc<GrantSet>,
+    /// The limits of this plugin's calls: the policy's, with the bundle's
+    /// counts (within the ceiling).
+    pub limits: crate::limits::CallLimits,
     pub info: WorkerPlugin,
 }
 
@@ -129,6 +132,7 @@ pub(super) fn resolve(
             .policy
             .network_grants(&enablement.network)
             .map_err(policy_error)?;
+        let limits = call_limits(cx.policy, &enablement.id, enablement.limits.as_ref())?;
         let grants = GrantSet::open(plugin.identity().clone(), &specs)
             .map_err(|e| {
                 RuntimeError::new(
@@ -152,6 +156,7 @@ pub(super) fn resolve(
         plugins.push(ResolvedPlugin {
             plugin,
             grants: Arc::new(grants),
+            limits,
             info,
         });
     }
@@ -252,4 +257,47 @@ fn select_profile(
             Ok((profile, WorkerMode::SyncedBundle))
         }
     }
+}
+
+/// The limits of an enabled plugin's calls: the policy's, with the
+/// bundle's counts applied. A count above the host ceiling refuses the
+/// worker (`capability-denied`) rather than being lowered silently.
+fn call_limits(
+    policy: &crate::policy::HostPolicy,
+    plugin: &str,
+    counts: Option<&crate::bundle::CountLimits>,
+) -> Result<crate::limits::CallLimits, RuntimeError> {
+    let mut limits = policy.call_limits();
+    let Some(counts) = counts else {
+        return Ok(limits);
+    };
+    let ceiling = policy.ceiling();
+    let fields = [
+        (
+            counts.instances,
+            ceiling.instances,
+            &mut limits.instances,
+            "instances",
+        ),
+        (
+            counts.memories,
+            ceiling.memories,
+            &mut limits.memories,
+            "memories",
+        ),
+        (counts.tables, ceiling.tables, &mut limits.tables, "tables"),
+    ];
+    for (asked, max, field, name) in fields {
+        let Some(asked) = asked else { continue };
+        if asked > max {
+            return Err(RuntimeError::new(
+                Code::CapabilityDenied,
+                format!(
+                    "plugin '{plugin}': limits.{name} {asked} is above this host's ceiling of {max}"
+                ),
+            ));
+        }
+        *field = asked;
+    }
+    Ok(limits)
 }
