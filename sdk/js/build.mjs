@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds a yoi plugin written in JavaScript into a component, headless.
 //
-//   node build.mjs --wit <dir> [--imports fs,log] [--root <dir>] [--enable clocks,random,stdio]
-//                  -o <out.wasm> <source.js>
+//   node build.mjs --wit <dir> [--imports fs,log] [--root <dir>]
+//                  [--enable clocks,random,stdio,http] -o <out.wasm> <source.js>
 //
 // --wit      the ABI's WIT directory (this repository's wit/v1).
 // --imports  the host APIs the plugin uses (its manifest's
@@ -21,9 +21,15 @@
 //            (console.* to the host's captured stdout/stderr) also imports
 //            wasi:cli/std*, terminal-* and wasi:filesystem/{types,preopens}
 //            (the engine's stdio goes through the preview1 adapter), which
-//            a host must link without preopens. Disabled, Date.now() and
-//            Math.random()'s sequence are frozen at build time (the same in
-//            every call) and console.* output is dropped.
+//            a host must link without preopens; `http` (the global
+//            fetch() over wasi:http/outgoing-handler) imports wasi:http/types,
+//            wasi:http/outgoing-handler and wasi:io, whatever the --imports
+//            world says (the engine merges them in). Importing wasi:http
+//            grants nothing: a yoi host checks every request against the
+//            plugin's network grants and refuses all of them without one.
+//            Disabled, Date.now() and Math.random()'s sequence are frozen at
+//            build time (the same in every call), console.* output is
+//            dropped and fetch() is absent.
 //
 // Run it with the pinned toolchain installed next to this file's
 // package.json (`npm ci`), or with NODE_PATH-free resolution from a
@@ -37,8 +43,9 @@
 // directory fails with "failed to get path metadata ... (os error 44)".
 // Here the shim's preopens are set to the WIT directory alone before
 // componentize() runs. Every optional WASI feature of the engine is
-// disabled unless --enable keeps it (http and fetch-event never), so by
-// default the component imports nothing but the yoi host APIs.
+// disabled unless --enable keeps it (fetch-event, an incoming-handler
+// export, never), so by default the component imports nothing but the yoi
+// host APIs.
 
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
 import { componentize, version } from '@bytecodealliance/componentize-js';
@@ -50,13 +57,17 @@ import { parseArgs } from 'node:util';
 const HOST_APIS = ['fs', 'log'];
 const ABI_PACKAGE = 'yoi:plugin@1.0.0';
 const FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
-/** Features a yoi host can link (authority-free WASI); http needs a network. */
-const ENABLEABLE = ['stdio', 'random', 'clocks'];
+/**
+ * Features a yoi host can link: authority-free WASI, and outbound wasi:http,
+ * which the host gates by network grants (no grant, no request). Never
+ * fetch-event: a plugin exports the tool interface, not an HTTP handler.
+ */
+const ENABLEABLE = ['stdio', 'random', 'clocks', 'http'];
 
 function usage(message) {
   console.error(`error: ${message}`);
   console.error(
-    'usage: node build.mjs --wit <dir> [--imports fs,log] [--root <dir>] [--enable clocks,random,stdio] -o <out.wasm> <source.js>',
+    'usage: node build.mjs --wit <dir> [--imports fs,log] [--root <dir>] [--enable clocks,random,stdio,http] -o <out.wasm> <source.js>',
   );
   process.exit(2);
 }
@@ -109,7 +120,7 @@ async function main() {
 
   const enabled = (values.enable ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const f of enabled) {
-    if (!ENABLEABLE.includes(f)) usage(`cannot enable "${f}" (a yoi host links only: ${ENABLEABLE.join(', ')})`);
+    if (!ENABLEABLE.includes(f)) usage(`cannot enable "${f}" (a yoi plugin can enable only: ${ENABLEABLE.join(', ')})`);
   }
   const disableFeatures = FEATURES.filter((f) => !enabled.includes(f));
 

@@ -9,8 +9,10 @@
 //
 //   export const tool = exportTools(tools);
 //
-// Handlers take the parsed input JSON and return a JSON-serialisable value.
-// Whatever a handler throws becomes a `tool-error`, never a trap:
+// Handlers take the parsed input JSON and return a JSON-serialisable value,
+// or (an `async` handler, e.g. one awaiting `fetch()`) a Promise of one.
+// Whatever a handler throws, or its Promise rejects with, becomes a
+// `tool-error`, never a trap:
 //
 // | thrown                            | tool-error                      |
 // |-----------------------------------|---------------------------------|
@@ -75,7 +77,9 @@ export class Tools {
 
   /**
    * Dispatch one call: input JSON text -> output JSON text. Throws a
-   * ToolError (or whatever the handler threw).
+   * ToolError (or whatever the handler threw). A handler that returns a
+   * thenable (an `async` handler) makes this return a Promise of the JSON
+   * text, rejected with whatever the handler rejected with.
    */
   call(name, input) {
     const handler = this.#handlers.get(name);
@@ -89,35 +93,60 @@ export class Tools {
       throw ToolError.invalidInput(`input is not JSON: ${messageOf(e)}`);
     }
     const output = handler(value);
-    if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
-      throw ToolError.failed('tool handlers must be synchronous (a Promise was returned)');
+    if (isThenable(output)) {
+      return Promise.resolve(output).then(serialize);
     }
-    let text;
-    try {
-      text = JSON.stringify(output);
-    } catch (e) {
-      throw ToolError.failed(`cannot serialize the tool output: ${messageOf(e)}`);
-    }
-    if (text === undefined) {
-      throw ToolError.failed('the tool returned no JSON value');
-    }
-    return text;
+    return serialize(output);
   }
+}
+
+/** Whether `value` is a thenable (a Promise or Promise-like). */
+function isThenable(value) {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof value.then === 'function'
+  );
+}
+
+/** A handler's output value -> its JSON text. */
+function serialize(output) {
+  let text;
+  try {
+    text = JSON.stringify(output);
+  } catch (e) {
+    throw ToolError.failed(`cannot serialize the tool output: ${messageOf(e)}`);
+  }
+  if (text === undefined) {
+    throw ToolError.failed('the tool returned no JSON value');
+  }
+  return text;
 }
 
 /**
  * The `tool` export for a router: `export const tool = exportTools(tools);`.
  * Every error is mapped onto the WIT `tool-error` variant (see the table at
- * the top of this file), so a failing tool never traps.
+ * the top of this file), so a failing tool never traps. For an async
+ * handler `call` returns a Promise, rejected with the mapped error: the
+ * componentize-js export binding awaits it (the engine runs its event loop,
+ * e.g. pending `fetch()` I/O, until the Promise settles) and lowers a
+ * rejection with a `{ tag, val }` payload to the same `tool-error`.
  */
 export function exportTools(tools) {
   return {
     call(name, input) {
+      let result;
       try {
-        return tools.call(name, input);
+        result = tools.call(name, input);
       } catch (e) {
         throw toWitError(e);
       }
+      if (isThenable(result)) {
+        return result.then(undefined, (e) => {
+          throw toWitError(e);
+        });
+      }
+      return result;
     },
   };
 }

@@ -17,8 +17,11 @@
 //! An example plugin is `example-plugins/<name>/` with a `plugin.toml` and
 //! `app.js` (JavaScript) or `app.py` (Python); it is built into
 //! `<out_dir>/<name>.wasm`, against a world importing exactly the manifest's
-//! `permissions.host_apis`. A component newer than all of its inputs is
-//! not rebuilt.
+//! `permissions.host_apis`; a JavaScript example whose manifest requests
+//! network grants (`permissions.network`) is built with the engine's `http`
+//! feature (`--enable http`: the global `fetch()` over wasi:http, every
+//! request checked against the grants by the host). A component newer
+//! than all of its inputs is not rebuilt.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -325,8 +328,13 @@ fn build_example(
     out_dir: &Path,
 ) -> Result<PathBuf> {
     let manifest = example.dir.join("plugin.toml");
-    let apis = manifest_host_apis(&read(&manifest)?)
+    let manifest_text = read(&manifest)?;
+    let apis = manifest_host_apis(&manifest_text)
         .with_context(|| format!("reading permissions.host_apis in {}", manifest.display()))?;
+    // A JS example that requests network grants is built with the engine's
+    // `http` feature (its global `fetch()` over wasi:http); every other one
+    // without it, so its component imports no wasi:http at all.
+    let http = example.lang == Lang::JavaScript && manifest_requests_network(&manifest_text);
     let out = out_dir.join(format!("{}.wasm", example.name));
     let sdk = root.join(match example.lang {
         Lang::JavaScript => "sdk/js",
@@ -352,10 +360,11 @@ fn build_example(
                 .arg(&wit)
                 .arg(format!("--imports={}", apis.join(",")))
                 .arg("--root")
-                .arg(root)
-                .arg("-o")
-                .arg(&out)
-                .arg(example.dir.join("app.js"));
+                .arg(root);
+            if http {
+                cmd.args(["--enable", "http"]);
+            }
+            cmd.arg("-o").arg(&out).arg(example.dir.join("app.js"));
             cmd
         }
         Lang::Python => {
@@ -374,13 +383,14 @@ fn build_example(
         }
     };
     eprintln!(
-        "polyglot: building {} ({}, host APIs [{}]) ...",
+        "polyglot: building {} ({}, host APIs [{}]{}) ...",
         example.name,
         match example.lang {
             Lang::JavaScript => "componentize-js",
             Lang::Python => "componentize-py",
         },
-        apis.join(", ")
+        apis.join(", "),
+        if http { ", wasi:http" } else { "" }
     );
     let started = Instant::now();
     // Captured, so that two builds running side by side do not interleave.
@@ -449,6 +459,37 @@ pub fn manifest_host_apis(manifest: &str) -> Result<Vec<String>> {
         }
     }
     Ok(Vec::new())
+}
+
+/// Whether a `plugin.toml` requests network grants: a non-empty
+/// `network = [...]` in `[permissions]` (which must start on the key's
+/// line, as `host_apis` does).
+pub fn manifest_requests_network(manifest: &str) -> bool {
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') && !line.starts_with("[{") {
+            section = line.to_owned();
+            continue;
+        }
+        if section != "[permissions]" {
+            continue;
+        }
+        if let Some(value) = line
+            .strip_prefix("network")
+            .and_then(|rest| rest.trim_start().strip_prefix('='))
+        {
+            let value: String = value
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            return value != "[]";
+        }
+    }
+    false
 }
 
 /// The `name`s of a `plugin.toml`'s `[[tools]]` tables, in order (each
@@ -634,6 +675,19 @@ mod tests {
         assert_eq!(manifest_tool_names(m), ["greet", "read"]);
         assert!(manifest_host_apis("[permissions]\n").unwrap().is_empty());
         assert!(manifest_host_apis("[permissions]\nhost_apis = [\"net\"]\n").is_err());
+        // network requests: only a non-empty list in [permissions].
+        let net = "[permissions]\nnetwork = [{ url = \"https://x/\", methods = [\"GET\"] }] # c\n";
+        assert!(manifest_requests_network(net));
+        assert!(manifest_requests_network(
+            "[permissions]\nnetwork = [\n  { url = \"https://x/\" },\n]\n"
+        ));
+        assert!(!manifest_requests_network(
+            "[permissions]\nnetwork = [ ] # none\n"
+        ));
+        assert!(!manifest_requests_network(m));
+        assert!(!manifest_requests_network(
+            "network = [{ url = \"https://x/\" }]\n[permissions]\n"
+        ));
         // host_apis outside [permissions] is not it.
         assert!(
             manifest_host_apis("host_apis = [\"fs\"]\n")
@@ -654,7 +708,12 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        for example in ["hello-js.wasm", "hostile-py.wasm", "notes-py.wasm"] {
+        for example in [
+            "fetch-js.wasm",
+            "hello-js.wasm",
+            "hostile-py.wasm",
+            "notes-py.wasm",
+        ] {
             assert!(names.iter().any(|n| n == example), "{example} in {names:?}");
         }
     }
