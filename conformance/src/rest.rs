@@ -8,8 +8,8 @@
 //! grant: one policy, runtime and server per distinct grant, reused for
 //! every case with that grant (the runner sorts cases by grant). The state
 //! directory, with its plugin store and compile cache, is shared by all of
-//! them. The per-invocation fs budget is not configurable through the
-//! REST API, so cases with a budget are skipped here.
+//! them. A case's per-invocation fs budget goes into that policy's
+//! `[limits] fs_budget`, so a server is per distinct (grant, budget).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ use yoi_plugin_host::workers::{
 };
 
 use crate::case::{Budget, GrantCase};
-use crate::target::{GrantRefused, OPS_TOOL, Target, bounds, operations, results};
+use crate::target::{GrantRefused, OPS_TOOL, Target, bounds, call_limits, operations, results};
 
 const TOKEN: &str = "conformance-token";
 const PROFILE: &str = "conformance";
@@ -45,6 +45,7 @@ pub struct Rest {
 /// One running server for one grant.
 struct Served {
     grant: GrantCase,
+    budget: Option<Budget>,
     mount_dir: PathBuf,
     client: RemoteRuntime,
     worker: String,
@@ -72,7 +73,12 @@ impl Rest {
         })
     }
 
-    fn policy(&self, mount_dir: &Path, grant: &GrantCase) -> Result<HostPolicy> {
+    fn policy(
+        &self,
+        mount_dir: &Path,
+        grant: &GrantCase,
+        budget: Option<&Budget>,
+    ) -> Result<HostPolicy> {
         let ops = operations(&grant.ops)?;
         let mount = MountPolicy {
             dir: mount_dir.to_owned(),
@@ -99,15 +105,21 @@ impl Rest {
                     capabilities: Vec::new(),
                 },
             )]),
+            limits: budget.map(|b| call_limits(Some(b))),
             ..HostPolicy::default()
         })
     }
 
     /// Starts a runtime and server for `grant`, stopping the previous one.
-    fn serve(&mut self, mount_dir: &Path, grant: &GrantCase) -> Result<()> {
+    fn serve(
+        &mut self,
+        mount_dir: &Path,
+        grant: &GrantCase,
+        budget: Option<&Budget>,
+    ) -> Result<()> {
         self.stop();
         let _ = std::fs::remove_dir_all(self.state.join("workers"));
-        let policy = self.policy(mount_dir, grant)?;
+        let policy = self.policy(mount_dir, grant, budget)?;
         policy
             .validate()
             .map_err(|e| GrantRefused(e.code().to_owned()))?;
@@ -141,6 +153,7 @@ impl Rest {
                 .map_err(|e| anyhow!("create worker: {e}"))?;
             anyhow::Ok(Served {
                 grant: grant.clone(),
+                budget: budget.cloned(),
                 mount_dir: mount_dir.to_owned(),
                 client,
                 worker: worker.id,
@@ -171,23 +184,18 @@ impl Target for Rest {
         "rest"
     }
 
-    fn unsupported(&self, budget: Option<&Budget>) -> Option<&'static str> {
-        budget.map(|_| "per-invocation fs budgets are not configurable over REST")
-    }
-
     fn run(
         &mut self,
         mount_dir: &Path,
         grant: &GrantCase,
-        _budget: Option<&Budget>,
+        budget: Option<&Budget>,
         calls: &[Value],
     ) -> Result<Vec<Value>> {
-        let current = self
-            .served
-            .as_ref()
-            .is_some_and(|s| &s.grant == grant && s.mount_dir == mount_dir);
+        let current = self.served.as_ref().is_some_and(|s| {
+            &s.grant == grant && s.mount_dir == mount_dir && s.budget.as_ref() == budget
+        });
         if !current {
-            self.serve(mount_dir, grant)?;
+            self.serve(mount_dir, grant, budget)?;
         }
         let served = self.served.as_ref().expect("served");
         let request = InvokeRequest {

@@ -89,8 +89,8 @@ pub struct CallLimits {
     pub max_log_records: usize,
     /// Cap on one log message (longer ones are cut).
     pub max_log_message_bytes: usize,
-    /// Per-invocation fs totals.
-    #[serde(skip)]
+    /// Per-invocation fs totals (`fs_budget = { read_bytes, write_bytes,
+    /// calls }` in a policy's `[limits]`).
     pub fs_budget: InvocationBudget,
 }
 
@@ -159,7 +159,7 @@ impl CallLimits {
             max_log_message_bytes: self
                 .max_log_message_bytes
                 .min(ceiling.max_log_message_bytes),
-            fs_budget: self.fs_budget.clone(),
+            fs_budget: self.fs_budget.min(&ceiling.fs_budget),
         }
     }
 }
@@ -258,11 +258,17 @@ pub struct BoundOverrides {
     pub dir_scan_entries: Option<u32>,
 }
 
-/// What one tool invocation may still spend on fs calls.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What one tool invocation may still spend on fs calls. In a policy's
+/// `[limits]` it is the table `fs_budget = { read_bytes, write_bytes,
+/// calls }` (each optional, defaulting to the built-in totals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct InvocationBudget {
+    #[serde(rename = "read_bytes")]
     read_bytes_left: u64,
+    #[serde(rename = "write_bytes")]
     write_bytes_left: u64,
+    #[serde(rename = "calls")]
     calls_left: u64,
 }
 
@@ -284,6 +290,20 @@ impl InvocationBudget {
             write_bytes_left: write_bytes,
             calls_left: calls,
         }
+    }
+
+    /// Each total at most `other`'s (the ceiling rule for budgets).
+    pub fn min(&self, other: &InvocationBudget) -> InvocationBudget {
+        InvocationBudget {
+            read_bytes_left: self.read_bytes_left.min(other.read_bytes_left),
+            write_bytes_left: self.write_bytes_left.min(other.write_bytes_left),
+            calls_left: self.calls_left.min(other.calls_left),
+        }
+    }
+
+    /// The totals: (read bytes, written bytes, calls).
+    pub fn totals(&self) -> (u64, u64, u64) {
+        (self.read_bytes_left, self.write_bytes_left, self.calls_left)
     }
 
     pub(crate) fn take_call(&mut self) -> Result<(), BudgetExhausted> {

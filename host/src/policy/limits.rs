@@ -40,5 +40,17 @@ pub(super) fn validate(policy: &HostPolicy) -> Result<(), PolicyError> {
             return bad(field, "must be 1..=4 x the built-in ceiling");
         }
     }
+    let (read, write, calls) = limits.fs_budget.totals();
+    let (max_read, max_write, max_calls) = ceiling.fs_budget.totals();
+    let budget = [
+        ("limits.fs_budget.read_bytes", read, max_read),
+        ("limits.fs_budget.write_bytes", write, max_write),
+        ("limits.fs_budget.calls", calls, max_calls),
+    ];
+    for (field, value, max) in budget {
+        if value > max.saturating_mul(4) {
+            return bad(field, "must be at most 4 x the built-in per-invocation total");
+        }
+    }
     Ok(())
 }

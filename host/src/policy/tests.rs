@@ -301,10 +301,18 @@ fn limits_and_the_call_pool_come_from_the_policy_within_their_ranges() {
         "[limits]\ntimeout = 700000\n",
         "[limits]\nmemory_bytes = 1\n",
         "[limits]\nmemories = 0\n",
+        "[limits]\nfs_budget = { calls = 18446744073709551615 }\n",
     ] {
         let err = HostPolicy::from_toml_str(bad).unwrap_err();
         assert_eq!(err.code(), "invalid-limit", "{bad}: {err}");
     }
     let err = HostPolicy::from_toml_str("[limits]\ntimeout_ms = 5\n").unwrap_err();
+    assert_eq!(err.code(), "policy-parse");
+    // The per-invocation fs budget: each total optional, the rest default.
+    let budget = HostPolicy::from_toml_str("[limits]\nfs_budget = { calls = 3 }\n").unwrap();
+    let (read, _, calls) = budget.call_limits().fs_budget.totals();
+    let (default_read, _, _) = crate::CallLimits::default().fs_budget.totals();
+    assert_eq!((read, calls), (default_read, 3));
+    let err = HostPolicy::from_toml_str("[limits]\nfs_budget = { files = 3 }\n").unwrap_err();
     assert_eq!(err.code(), "policy-parse");
 }
