@@ -498,3 +498,46 @@ plugins = [{{ id = "user:fetch", version = "{version}", digest = "{digest}", net
         "a host path leaked"
     );
 }
+
+/// TLS is rustls with the webpki roots: a loopback HTTPS server with a
+/// self-signed certificate (granted explicitly) is refused with
+/// `TLS-certificate-error`, and no request completes on it.
+#[test]
+fn https_with_an_untrusted_certificate_is_refused() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let completed = Arc::new(AtomicUsize::new(0));
+    let handshakes = completed.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((stream, _)) = listener.accept().await {
+                if acceptor.accept(stream).await.is_ok() {
+                    handshakes.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+    });
+    let plugin = fetch_plugin();
+    let url = format!("https://127.0.0.1:{port}/");
+    let g = net_grants(&plugin, &[&url], &SecretSources::default());
+    let err = fetch(&plugin, &g, json!({ "url": url }));
+    assert_eq!(err.unwrap_err(), "tls-certificate-error");
+    assert_eq!(completed.load(Ordering::SeqCst), 0);
+}

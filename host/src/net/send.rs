@@ -232,7 +232,7 @@ async fn send(
             let tls = tokio_rustls::TlsConnector::from(tls_config())
                 .connect(name, tcp)
                 .await
-                .map_err(Error::Tls)?;
+                .map_err(tls_error)?;
             Box::new(tls)
         }
     };
@@ -300,6 +300,21 @@ async fn send(
 fn body_too_large(max: u64) -> Error {
     tracing::warn!(target: "yoi_plugin_host::net", code = "http-response-body-size", max, "response body above its bound");
     Error::HttpResponseBodySize(Some(max))
+}
+
+/// A certificate the webpki roots do not vouch for (or that names another
+/// host) is `TLS-certificate-error`; every other TLS failure is
+/// `TLS-protocol-error`.
+fn tls_error(e: std::io::Error) -> Error {
+    let invalid_certificate = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|inner| matches!(inner, rustls::Error::InvalidCertificate(_)));
+    if invalid_certificate {
+        Error::TlsCertificateError
+    } else {
+        Error::Tls(e)
+    }
 }
 
 async fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<TcpStream, Error> {
