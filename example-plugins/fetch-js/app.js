@@ -25,10 +25,9 @@
 //   (`outgoing request refused code=...`);
 // - a response body that fails mid-way (e.g. cut at the host's size
 //   bound): `failed("http-body: ...")`.
-// One exception, in the engine: a refused request *with a body* traps
-// (StarlingMonkey streams the body after `outgoing-handler.handle`, finds
-// the refused request's body stream closed and aborts the call). It fails
-// closed (nothing is sent), but as a `trap`; see sdk/js/README.md.
+// A refused request with a body fails the same way: StarlingMonkey streams
+// the body after `outgoing-handler.handle`, and the host drains a refused
+// request's body before refusing it (see sdk/js/README.md).
 //
 // Redirects are not followed: the engine's fetch returns the 3xx response
 // as it is (a client that follows it makes a new request, checked again).

@@ -19,6 +19,10 @@
 //!    response head, each body frame, the connection driver — ends at the
 //!    call's deadline or on its cancellation ([`CallControl`]).
 //!
+//! A refused request's body is drained (bounded, until the deadline) before
+//! the refusal arrives, so a guest still writing it sees an ordinary
+//! error, not a closed stream.
+//!
 //! Redirects are never followed here: a 3xx goes back to the guest, and a
 //! guest that follows it makes a new request, checked again from step 1.
 //! Each refusal is traced with its stable [`NetDenied`] code (never with
@@ -74,14 +78,44 @@ impl HttpHooks {
         }
     }
 
-    /// Steps 1–4, synchronously; the rest is the returned future.
+    /// Steps 1–4, synchronously; the rest is the returned future. On a
+    /// refusal the request's body comes back with the error, so the guest's
+    /// writes can be drained (see [`refused`]).
     fn prepare(
         &mut self,
-        mut request: http::Request<WasiBody>,
-    ) -> Result<impl Future<Output = SendResult> + Send + 'static, Error> {
+        request: http::Request<WasiBody>,
+    ) -> Result<impl Future<Output = SendResult> + Send + 'static, (Error, WasiBody)> {
+        let (mut parts, body) = request.into_parts();
+        let checked = self.check(&mut parts);
+        let (grant, slot, host, port) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Err((e, body)),
+        };
+        let max_body = self.bounds.max_request_body_bytes;
+        let body = http_body_util::Limited::new(body, max_body)
+            .map_err(move |_| Error::HttpRequestBodySize(Some(max_body as u64)))
+            .boxed_unsync();
+        let request = http::Request::from_parts(parts, body);
+        let (control, bounds) = (self.control.clone(), self.bounds.clone());
+        Ok(async move {
+            let deadline = control.deadline();
+            let work = send(request, host, port, grant, bounds, control.clone(), slot);
+            tokio::select! {
+                result = work => result,
+                () = control.sleep_until(deadline) => Err(Error::ConnectionTimeout),
+            }
+        })
+    }
+
+    /// Admission, the grant check, header bounds, injection and the
+    /// origin-form URI, on the request head.
+    fn check(
+        &mut self,
+        parts: &mut http::request::Parts,
+    ) -> Result<(NetGrant, InFlight, RequestHost, u16), Error> {
         let slot = InFlight::acquire(&self.in_flight, self.bounds.max_in_flight)
             .ok_or(Error::ConnectionLimitReached)?;
-        let uri = request.uri().clone();
+        let uri = parts.uri.clone();
         let scheme = uri
             .scheme_str()
             .and_then(Scheme::parse)
@@ -92,14 +126,14 @@ impl HttpHooks {
             .ok_or(Error::HttpRequestUriInvalid)?;
         let port = uri.port_u16().unwrap_or(scheme.default_port());
         let target = RequestTarget {
-            method: request.method().as_str(),
+            method: parts.method.as_str(),
             scheme,
             host: &host,
             port,
             path: uri.path(),
         };
         let grant = self.grants.check(&target).map_err(refuse)?.clone();
-        if request.headers().len() > self.bounds.max_headers {
+        if parts.headers.len() > self.bounds.max_headers {
             return Err(Error::HttpRequestHeaderSectionSize(None));
         }
         for injection in &grant.inject {
@@ -118,31 +152,45 @@ impl HttpHooks {
             let mut value =
                 HeaderValue::from_str(&value).map_err(|_| Error::InternalError(None))?;
             value.set_sensitive(true);
-            request.headers_mut().insert(name, value);
+            parts.headers.insert(name, value);
         }
         // Origin form on the wire; `Host` was set by wasmtime-wasi-http from
         // the checked authority (guests cannot set it).
         let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        *request.uri_mut() = http::Uri::builder()
+        parts.uri = http::Uri::builder()
             .path_and_query(path_and_query)
             .build()
             .map_err(|_| Error::HttpRequestUriInvalid)?;
-        let max_body = self.bounds.max_request_body_bytes;
-        let request = request.map(move |body| {
-            http_body_util::Limited::new(body, max_body)
-                .map_err(move |_| Error::HttpRequestBodySize(Some(max_body as u64)))
-                .boxed_unsync()
-        });
-        let (control, bounds) = (self.control.clone(), self.bounds.clone());
-        Ok(async move {
-            let deadline = control.deadline();
-            let work = send(request, host, port, grant, bounds, control.clone(), slot);
-            tokio::select! {
-                result = work => result,
-                () = control.sleep_until(deadline) => Err(Error::ConnectionTimeout),
-            }
-        })
+        Ok((grant, slot, host, port))
     }
+}
+
+/// A refused request: the guest may still be writing its body (engines
+/// such as componentize-js write it from a task after `handle`, and treat
+/// a closed body stream as fatal), so the body is read and discarded —
+/// at most the request body bound, at most until the call's deadline —
+/// and only then does the refusal arrive on the response future. Nothing
+/// of it leaves the host.
+async fn refused(
+    error: Error,
+    mut body: WasiBody,
+    bounds: HttpBounds,
+    control: CallControl,
+) -> SendResult {
+    let drain = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > bounds.max_request_body_bytes {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        () = drain => {}
+        () = control.sleep_until(control.deadline()) => {}
+    }
+    Err(error)
 }
 
 impl WasiHttpHooks for HttpHooks {
@@ -154,7 +202,12 @@ impl WasiHttpHooks for HttpHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         match self.prepare(request) {
             Ok(future) => Box::new(future),
-            Err(e) => Box::new(async move { Err(e) }),
+            Err((error, body)) => Box::new(refused(
+                error,
+                body,
+                self.bounds.clone(),
+                self.control.clone(),
+            )),
         }
     }
 }
