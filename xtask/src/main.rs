@@ -172,6 +172,7 @@ fn test(root: &Path) -> Result<()> {
     polyglot::clippy_wasip1(root)?;
     embedding_core_is_lean()?;
     build_plugins(root)?;
+    polyglot::sdk_tests(root)?;
     run(cargo().args(["test", "--workspace"]))?;
     conformance::run_suite(&[])?;
     Ok(())

@@ -160,6 +160,18 @@ pub fn build_wasip1(root: &Path, out_dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// `cargo clippy` of the [`WASIP1_EXAMPLES`] for their target.
+/// The JS and Python SDKs' own native tests (the routers and error
+/// mapping, no component): `node --test sdk/js/test/` and
+/// `python3 -m unittest discover -s sdk/py/tests`.
+pub fn sdk_tests(root: &Path) -> Result<()> {
+    run(Command::new("node")
+        .arg("--test")
+        .arg(root.join("sdk/js/test")))?;
+    run(Command::new(host_python())
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(root.join("sdk/py/tests")))
+}
+
 pub fn clippy_wasip1(root: &Path) -> Result<()> {
     crate::ensure_target(WASIP1_TARGET)?;
     let mut cmd = wasip1_cargo(root, "clippy");
