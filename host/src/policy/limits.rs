@@ -49,7 +49,10 @@ pub(super) fn validate(policy: &HostPolicy) -> Result<(), PolicyError> {
     ];
     for (field, value, max) in budget {
         if value > max.saturating_mul(4) {
-            return bad(field, "must be at most 4 x the built-in per-invocation total");
+            return bad(
+                field,
+                "must be at most 4 x the built-in per-invocation total",
+            );
         }
     }
     Ok(())
