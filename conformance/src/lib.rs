@@ -7,13 +7,16 @@
 //!   the MCP server;
 //! * [`judge`] — runs one case on one target and decides pass/fail;
 //! * [`report`] — the per-target table and JUnit XML;
-//! * [`stress`] — symlink-swap races and SIGKILL mid-write, with counts.
+//! * [`stress`] — symlink-swap races and SIGKILL mid-write, with counts;
+//! * `fuzz` (tests only) — seeded fuzz harnesses of the archive reader,
+//!   the manifest parser and the bundle parser.
 //!
 //! The guest is the `hostile` example plugin's `ops` tool: one invocation
 //! runs all of a case's `fs` calls in order.
 
 pub mod case;
 pub mod fixture;
+mod fuzz;
 pub mod judge;
 pub mod mcp;
 pub mod report;

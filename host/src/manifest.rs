@@ -185,8 +185,7 @@ impl Manifest {
                 "larger than {MAX_MANIFEST_BYTES} bytes"
             )));
         }
-        let manifest: Manifest = toml::from_str(text)
-            .map_err(|e| ManifestError::Parse(diag::bound(&e.to_string(), 400)))?;
+        let manifest: Manifest = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         manifest.validate()?;
         Ok(manifest)
     }
@@ -364,14 +363,15 @@ impl Manifest {
                     "e.g. url = \"https://api.example.com/v1\", methods = [\"GET\"]",
                 ));
             }
-            if let Some(bad) = net
+            // The refused value is not echoed: it may be a secret itself.
+            if let Some(j) = net
                 .secrets
                 .iter()
-                .find(|n| crate::secrets::SecretName::parse(n).is_err())
+                .position(|n| crate::secrets::SecretName::parse(n).is_err())
             {
                 return Err(invalid(
-                    field("secrets"),
-                    format!("'{}' is not a secret name", crate::diag::bound(bad, 64)),
+                    field(&format!("secrets[{j}]")),
+                    "not a secret name",
                     "names are 1-64 of [a-z0-9._-], e.g. \"github-token\"",
                 ));
             }
@@ -393,6 +393,44 @@ impl Manifest {
     }
 }
 
+/// A TOML error as a [`ManifestError::Parse`]: the parser's message
+/// (quoted values masked, control characters removed, bounded, as for
+/// bundles) and the line and column, never the echoed source line — it
+/// may hold a secret or a host path, and terminal escapes.
+fn parse_error(text: &str, e: &toml::de::Error) -> ManifestError {
+    let message = crate::bundle::error::scrub_parser_message(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            ManifestError::Parse(diag::bound(
+                &format!("line {line}, column {column}: {message}"),
+                400,
+            ))
+        }
+        None => ManifestError::Parse(diag::bound(&message, 400)),
+    }
+}
+
+/// A schema compiler's message made safe to show: it quotes the offending
+/// schema value (masked, as parser messages are) and echoes `$ref`s and
+/// pointers unquoted, so a word that looks like a secret or holds a path
+/// separator is masked too.
+fn schema_problem(message: &str) -> String {
+    crate::bundle::error::scrub_parser_message(message)
+        .split(' ')
+        .map(|w| {
+            if w.contains(['/', '\\']) || crate::secret::looks_secret_value(w) {
+                "<redacted>"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Compiles a tool schema the one way the host does, at validation and at
 /// load: `pattern`s use the linear-time `regex` engine, so a pattern that
 /// would need backtracking (look-around, back-references) is refused
@@ -402,7 +440,7 @@ pub(crate) fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, St
     jsonschema::options()
         .with_pattern_options(jsonschema::PatternOptions::regex())
         .build(schema)
-        .map_err(|e| diag::bound(&e.to_string(), 200))
+        .map_err(|e| diag::bound(&schema_problem(&e.to_string()), 200))
 }
 
 #[cfg(test)]
@@ -499,5 +537,70 @@ mounts = [{ name = "notes", ops = ["read"] }]
         let unknown = GOOD.replace("name = \"Notes\"", "name = \"Notes\"\nsurprise = true");
         let err = Manifest::parse(&unknown).unwrap_err();
         assert!(err.to_string().contains("surprise"), "{err}");
+    }
+
+    /// Found by the manifest fuzz harness (`conformance/src/fuzz/`): a
+    /// parse error quoted the offending source line, with its newlines,
+    /// terminal escapes and any secret or host path on it. Now it says
+    /// where (line, column) and what, with values masked.
+    #[test]
+    fn parse_errors_do_not_echo_the_source() {
+        let secret = "ghp_CanaryS3cretT0ken0123456789abcdef";
+        let cases = [
+            format!("{GOOD}\nsecret = \"{secret}\""),
+            GOOD.replace(
+                "schema_version = 1",
+                &format!("schema_version = \"{secret}\""),
+            ),
+            GOOD.replace("id = \"notes\"", &format!("id = {secret}")),
+            GOOD.replace("id = \"notes\"", "id = \"/home/alice/.ssh/id\\u001b[2J\" x"),
+        ];
+        for text in cases {
+            let err = Manifest::parse(&text).unwrap_err();
+            let shown = err.to_string();
+            assert_eq!(crate::error::ErrorCode::code(&err), "manifest-parse");
+            assert!(
+                !shown.contains("Canary") && !shown.contains("/home"),
+                "{shown}"
+            );
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(shown.contains("line "), "{shown}");
+        }
+    }
+
+    /// Found by the manifest fuzz harness: a refused secret name and an
+    /// invalid schema value were quoted into `manifest-invalid`.
+    #[test]
+    fn invalid_values_are_not_echoed() {
+        let secret = "sk_live_CanaryKey9876543210ZYXW";
+        let net = format!(
+            "{GOOD}network = [{{ url = \"https://api.example.com/\", secrets = [\"ok\", \"{secret}\"] }}]\n"
+        );
+        let schema = GOOD.replace(
+            "{ type = \"object\", required",
+            "{ type = \"obj/home/alice/.ssh/id\", required",
+        );
+        let reference = GOOD.replace(
+            "{ type = \"object\", required",
+            &format!("{{ \"$ref\" = \"#/definitions/{secret}\", required"),
+        );
+        for (text, field) in [
+            (net, "permissions.network[0].secrets[1]"),
+            (schema, "tools[0].input_schema"),
+            (reference, "tools[0].input_schema"),
+        ] {
+            match Manifest::parse(&text) {
+                Err(ManifestError::Invalid {
+                    field: f, problem, ..
+                }) => {
+                    assert_eq!(f, field);
+                    assert!(
+                        !problem.contains("Canary") && !problem.contains("/home"),
+                        "{problem}"
+                    );
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 }

@@ -117,11 +117,29 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, ContractError> {
     check(scan(bytes)?)
 }
 
+/// A name or message from the binary made safe to show: control
+/// characters replaced, bounded.
+fn clean(text: &str, max: usize) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    diag::bound(&text, max)
+}
+
 /// Lists a component's names; fails only when it is not a well-formed
 /// component.
 pub fn scan(bytes: &[u8]) -> Result<Scan, ContractError> {
+    // wasmparser's messages can span lines (a magic-number mismatch prints
+    // both byte arrays) and quote names from the binary: one line, control
+    // characters replaced, bounded.
     let malformed = |e: wasmparser::BinaryReaderError| {
-        ContractError::Malformed(diag::bound(&e.to_string(), 200))
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        ContractError::Malformed(clean(&text, 200))
     };
     let (mut imports, mut exports) = (Vec::new(), Vec::new());
     let mut declared: Option<Vec<String>> = None;
@@ -179,7 +197,7 @@ pub fn check(scan: Scan) -> Result<ComponentInfo, ContractError> {
     } = scan;
     let abi = abi_of(&exports)?;
     if let Some(bad) = imports.iter().find(|name| !import_allowed(abi, name)) {
-        return Err(ContractError::ForbiddenImport(diag::bound(bad, 128)));
+        return Err(ContractError::ForbiddenImport(clean(bad, 128)));
     }
     let mut host_apis: Vec<HostApi> = abi
         .host_imports()
@@ -203,7 +221,7 @@ fn abi_of(exports: &[String]) -> Result<AbiVersion, ContractError> {
         return Ok(abi);
     }
     match exports.iter().find(|e| e.starts_with("yoi:plugin/tool@")) {
-        Some(other) => Err(ContractError::UnsupportedAbi(diag::bound(other, 64))),
+        Some(other) => Err(ContractError::UnsupportedAbi(clean(other, 64))),
         None => Err(ContractError::MissingExport),
     }
 }
@@ -235,6 +253,24 @@ mod tests {
             inspect(b"garbage"),
             Err(ContractError::Malformed(_))
         ));
+    }
+
+    /// Found by the archive fuzz harness (`conformance/src/fuzz/`): a
+    /// bad magic number's message spanned lines (both byte arrays
+    /// Debug-printed), and reached `yoi-plugin check` output as is.
+    #[test]
+    fn malformed_messages_are_one_clean_line() {
+        for bytes in [&b"\n#\x01\0\x1b[2J"[..], b"\0asm\x0d\0\x01\0\x1b\x1b\x1b"] {
+            match inspect(bytes) {
+                Err(ContractError::Malformed(text)) => {
+                    assert!(
+                        !text.is_empty() && !text.chars().any(char::is_control),
+                        "{text:?}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -120,7 +120,8 @@ impl BundleError {
 /// values, which may be secrets or host paths: double-quoted values are
 /// replaced by `"…"`; backticked words (field and variant names) are kept,
 /// so the message still says *which* field is wrong, unless they look
-/// secret-like or path-like. Control characters become spaces and the
+/// secret-like or are not identifier-shaped (`[A-Za-z0-9_.:-]`, at most 64
+/// bytes). Control characters become spaces and the
 /// result is bounded.
 pub(crate) fn scrub_parser_message(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(diag::MAX_DIAGNOSTIC_BYTES));
@@ -133,10 +134,15 @@ pub(crate) fn scrub_parser_message(message: &str) -> String {
             Some(end) => (&after[..end], &after[end + 1..]),
             None => (after, ""),
         };
+        // Field and variant names are identifiers: keep only words of
+        // that shape (a credential glued to punctuation, `}sk_live_…`,
+        // escapes the word-start rule of the secret heuristic).
         let keep = quote == "`"
             && !crate::secret::looks_secret_value(inner)
-            && !inner.contains(['/', '\\'])
-            && inner.len() <= 64;
+            && inner.len() <= 64
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
         out.push_str(quote);
         if keep {
             push_clean(&mut out, inner);
@@ -171,6 +177,11 @@ mod tests {
         assert!(s.contains("`dirr`"), "{s}");
         let s = scrub_parser_message("unknown variant `ghp_0123456789abcdefghijklmnopqrstuv`");
         assert!(!s.contains("ghp_"), "{s}");
+        // Found by the bundle fuzz harness (`conformance/src/fuzz/`): a
+        // credential after punctuation inside an unknown field name.
+        let s = scrub_parser_message("unknown field `capability:}sk_live_CanaryKey98765`");
+        assert!(!s.contains("sk_live"), "{s}");
+        assert!(s.contains("unknown field `…`"), "{s}");
         let s = scrub_parser_message(&format!("\"{}", "x".repeat(1000)));
         assert!(s.len() <= diag::MAX_DIAGNOSTIC_BYTES);
     }

@@ -4,7 +4,7 @@
 //! 0, mtime 0, no owner names, gzip header mtime 0 — the same files always
 //! give the same bytes. Reading: only regular-file entries (directory
 //! entries are ignored; symlinks, hardlinks, devices, FIFOs and anything
-//! else are rejected), every path checked, sizes checked from the header
+//! else are rejected), no pax extended headers, every path checked, sizes checked from the header
 //! before reading, the expansion bounded in total and in ratio while
 //! decompressing.
 
@@ -82,8 +82,28 @@ fn map_io(err: io::Error) -> PackageError {
     match err.get_ref().and_then(|e| e.downcast_ref::<Expansion>()) {
         Some(Expansion("ratio")) => PackageError::CompressionBomb,
         Some(_) => PackageError::TooLarge,
-        None => PackageError::MalformedArchive(crate::diag::bound(&err.to_string(), 120)),
+        None => PackageError::MalformedArchive(malformed(&err.to_string())),
     }
+}
+
+/// The fixed part of a tar or gzip error: the text before the first `:`
+/// (the parsers append the header bytes or entry name they choked on,
+/// which may hold control characters or a secret-looking name), with
+/// control characters replaced and bounded.
+fn malformed(message: &str) -> String {
+    let fixed = message.split([':', '\n']).next().unwrap_or_default().trim();
+    let fixed = if fixed.is_empty() {
+        "unreadable"
+    } else {
+        fixed
+    };
+    crate::diag::bound(
+        &fixed
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect::<String>(),
+        120,
+    )
 }
 
 /// Parses and checks an archive into a file set.
@@ -101,6 +121,16 @@ pub(super) fn read(bytes: &[u8]) -> Result<PackageFiles, PackageError> {
         seen += 1;
         if seen > MAX_ENTRIES {
             return Err(PackageError::TooManyEntries);
+        }
+        // The writer never emits pax headers. Refused rather than read:
+        // the tar crate drops a pax record it cannot parse (a value with a
+        // newline) and falls back to the header's name, and takes a pax
+        // `size` over the header's — the same bytes would name other files
+        // or sizes for another reader.
+        if entry.pax_extensions().map_err(map_io)?.is_some() {
+            return Err(PackageError::MalformedArchive(
+                "pax extended headers are not part of the package format".to_owned(),
+            ));
         }
         let raw = entry.path_bytes().into_owned();
         let path = String::from_utf8(raw).map_err(|e| {
@@ -130,4 +160,93 @@ pub(super) fn read(bytes: &[u8]) -> Result<PackageFiles, PackageError> {
         files.insert(&path, content)?;
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::error::ErrorCode;
+
+    /// One raw ustar entry (no data) and the end blocks, gzip'd.
+    fn archive(name: &[u8], kind: EntryType, size_field: Option<&[u8]>) -> Vec<u8> {
+        let mut h = Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_size(0);
+        h.set_mode(0o644);
+        let old = h.as_old_mut();
+        old.name[..name.len()].copy_from_slice(name);
+        if let Some(raw) = size_field {
+            old.size = [0; 12];
+            old.size[..raw.len()].copy_from_slice(raw);
+        }
+        h.set_cksum();
+        let mut tar = h.as_bytes().to_vec();
+        tar.resize(512 + 1024, 0);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    const SECRET: &[u8] = b"ghp_CanaryS3cretT0ken0123456789abcdef";
+
+    /// Found by the archive fuzz harness: a pax `path` record whose value
+    /// holds a newline was dropped by the tar crate, which then used the
+    /// header's harmless name (`hello.wasm`) — the package was accepted,
+    /// while another tar reader sees `x\n.wasm`. Any pax header is refused.
+    #[test]
+    fn pax_headers_are_refused() {
+        let record = b"16 path=x\n.wasm\n";
+        for data in [&record[..], b"19 path=plugin.toml\n", b"12 size=999\n"] {
+            let mut pax = Header::new_ustar();
+            pax.set_entry_type(EntryType::XHeader);
+            pax.set_size(data.len() as u64);
+            pax.set_path("PaxHeaders/x").unwrap();
+            pax.set_cksum();
+            let mut tar = pax.as_bytes().to_vec();
+            tar.extend_from_slice(data);
+            tar.resize(1024, 0);
+            let mut file = Header::new_ustar();
+            file.set_entry_type(EntryType::Regular);
+            file.set_path("plugin.toml").unwrap();
+            file.set_size(0);
+            file.set_cksum();
+            tar.extend_from_slice(file.as_bytes());
+            tar.resize(tar.len() + 1024, 0);
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+            gz.write_all(&tar).unwrap();
+            let err = read(&gz.finish().unwrap()).unwrap_err();
+            assert_eq!(err.code(), "malformed-archive", "{err}");
+        }
+    }
+
+    /// Found by the archive fuzz harness (`conformance/src/fuzz/`): the
+    /// tar parser's message quoted the raw size field and the entry name
+    /// (control characters, a secret-looking name) into
+    /// `malformed-archive`.
+    #[test]
+    fn malformed_headers_are_reported_without_their_bytes() {
+        let name = [SECRET, b"\x1b]0;x\x07"].concat();
+        let err = read(&archive(&name, EntryType::Regular, Some(b"zz\x07\x1bzz"))).unwrap_err();
+        assert_eq!(err.code(), "malformed-archive");
+        let shown = err.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(!shown.contains("ghp_") && !shown.contains("zz"), "{shown}");
+    }
+
+    /// Found by the archive fuzz harness: a refused entry's name was
+    /// echoed even when it looked like a secret; it is masked now.
+    #[test]
+    fn refused_entry_names_mask_secret_segments() {
+        for kind in [EntryType::Symlink, EntryType::Link, EntryType::Fifo] {
+            let err = read(&archive(SECRET, kind, None)).unwrap_err();
+            let shown = err.to_string();
+            assert!(!shown.contains("ghp_"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        let err = read(&archive(b"docs/a\x1b[2J", EntryType::Symlink, None)).unwrap_err();
+        assert_eq!(err.code(), "symlink");
+        assert!(err.to_string().contains("docs/a?[2J"), "{err}");
+    }
 }

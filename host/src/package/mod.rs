@@ -202,15 +202,10 @@ impl From<std::io::Error> for PackageError {
     }
 }
 
-/// An entry path made safe to show.
+/// An entry path made safe to show: control characters replaced,
+/// secret-looking segments masked, bounded ([`diag::redact_guest_path`]).
 pub(crate) fn shown(path: &str) -> String {
-    diag::bound(
-        &path
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect::<String>(),
-        128,
-    )
+    diag::redact_guest_path(path)
 }
 
 /// Checks one entry path by the one rule ([`names::check_entry_path`]),
