@@ -721,6 +721,8 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         for example in [
+            "conformance-js.wasm",
+            "conformance-py.wasm",
             "fetch-js.wasm",
             "hello-js.wasm",
             "hostile-py.wasm",
