@@ -8,7 +8,7 @@
 //! to TOML that parses back equal.
 
 use yoi_plugin_host::ErrorCode;
-use yoi_plugin_host::manifest::Manifest;
+use yoi_plugin_host::manifest::{Manifest, ManifestError};
 
 use super::mutate::{self, Rng};
 use super::{Config, Outcome, PATH_CANARIES, SECRET_CANARIES, Violation};
@@ -364,5 +364,73 @@ fn every_manifest_seed_behaves_as_named() {
         let outcome = check(&bytes).unwrap_or_else(|v| panic!("{name}: {v}"));
         let accepted = matches!(outcome, Outcome::Accepted);
         assert_eq!(accepted, name.starts_with("valid-"), "{name}");
+    }
+}
+
+/// A valid manifest the regression tests edit.
+const GOOD: &str = include_str!("../../fuzz/corpus/manifest/valid-notes.toml");
+
+/// Found by this harness: a
+/// parse error quoted the offending source line, with its newlines,
+/// terminal escapes and any secret or host path on it. Now it says
+/// where (line, column) and what, with values masked.
+#[test]
+fn parse_errors_do_not_echo_the_source() {
+    let secret = "ghp_CanaryS3cretT0ken0123456789abcdef";
+    let cases = [
+        format!("{GOOD}\nsecret = \"{secret}\""),
+        GOOD.replace(
+            "schema_version = 1",
+            &format!("schema_version = \"{secret}\""),
+        ),
+        GOOD.replace("id = \"notes\"", &format!("id = {secret}")),
+        GOOD.replace("id = \"notes\"", "id = \"/home/alice/.ssh/id\\u001b[2J\" x"),
+    ];
+    for text in cases {
+        let err = Manifest::parse(&text).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(err.code(), "manifest-parse");
+        assert!(
+            !shown.contains("Canary") && !shown.contains("/home"),
+            "{shown}"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("line "), "{shown}");
+    }
+}
+
+/// Found by this harness: a refused secret name and an
+/// invalid schema value were quoted into `manifest-invalid`.
+#[test]
+fn invalid_values_are_not_echoed() {
+    let secret = "sk_live_CanaryKey9876543210ZYXW";
+    let net = format!(
+        "{GOOD}network = [{{ url = \"https://api.example.com/\", secrets = [\"ok\", \"{secret}\"] }}]\n"
+    );
+    let schema = GOOD.replace(
+        "{ type = \"object\", required",
+        "{ type = \"obj/home/alice/.ssh/id\", required",
+    );
+    let reference = GOOD.replace(
+        "{ type = \"object\", required",
+        &format!("{{ \"$ref\" = \"#/definitions/{secret}\", required"),
+    );
+    for (text, field) in [
+        (net, "permissions.network[0].secrets[1]"),
+        (schema, "tools[0].input_schema"),
+        (reference, "tools[0].input_schema"),
+    ] {
+        match Manifest::parse(&text) {
+            Err(ManifestError::Invalid {
+                field: f, problem, ..
+            }) => {
+                assert_eq!(f, field);
+                assert!(
+                    !problem.contains("Canary") && !problem.contains("/home"),
+                    "{problem}"
+                );
+            }
+            other => panic!("{field}: {other:?}"),
+        }
     }
 }
