@@ -121,13 +121,16 @@ impl BundleError {
 /// replaced by `"…"`; backticked words (field and variant names) are kept,
 /// so the message still says *which* field is wrong, unless they look
 /// secret-like or are not identifier-shaped (`[A-Za-z0-9_.:-]`, at most 64
-/// bytes). Control characters become spaces and the
+/// bytes). A value holding a quote character desynchronises the quoting,
+/// so the text between quotes is held to the parsers' own prose: a word
+/// that looks secret-like or holds anything but letters, digits and
+/// `_.,:;()'-` becomes `…`. Control characters become spaces and the
 /// result is bounded.
 pub(crate) fn scrub_parser_message(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(diag::MAX_DIAGNOSTIC_BYTES));
     let mut rest = message;
     while let Some(pos) = rest.find(['"', '`']) {
-        push_clean(&mut out, &rest[..pos]);
+        push_prose(&mut out, &rest[..pos]);
         let quote = &rest[pos..pos + 1];
         let after = &rest[pos + 1..];
         let (inner, tail) = match after.find(quote) {
@@ -152,8 +155,25 @@ pub(crate) fn scrub_parser_message(message: &str) -> String {
         out.push_str(quote);
         rest = tail;
     }
-    push_clean(&mut out, rest);
+    push_prose(&mut out, rest);
     diag::bound(&out, diag::MAX_DIAGNOSTIC_BYTES - 64)
+}
+
+/// Pushes unquoted parser text word by word (see [`scrub_parser_message`]).
+fn push_prose(out: &mut String, text: &str) {
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let prose = word
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_.,:;()'-…".contains(c));
+        if prose && !crate::secret::looks_secret_value(word) {
+            push_clean(out, word);
+        } else {
+            out.push('…');
+        }
+    }
 }
 
 fn push_clean(out: &mut String, text: &str) {
@@ -182,6 +202,12 @@ mod tests {
         let s = scrub_parser_message("unknown field `capability:}sk_live_CanaryKey98765`");
         assert!(!s.contains("sk_live"), "{s}");
         assert!(s.contains("unknown field `…`"), "{s}");
+        // …and a field name holding a backtick, which shifts the quoting.
+        let s = scrub_parser_message(
+            "unknown field `capa`ility:}sk_live_CanaryKey98765 /home/x`, expected `id`",
+        );
+        assert!(!s.contains("sk_live") && !s.contains("/home"), "{s}");
+        assert!(s.starts_with("unknown field `capa`"), "{s}");
         let s = scrub_parser_message(&format!("\"{}", "x".repeat(1000)));
         assert!(s.len() <= diag::MAX_DIAGNOSTIC_BYTES);
     }
