@@ -4,9 +4,10 @@
 //! 0, mtime 0, no owner names, gzip header mtime 0 — the same files always
 //! give the same bytes. Reading: only regular-file entries (directory
 //! entries are ignored; symlinks, hardlinks, devices, FIFOs and anything
-//! else are rejected), no pax extended headers, every path checked, sizes checked from the header
-//! before reading, the expansion bounded in total and in ratio while
-//! decompressing.
+//! else are rejected), no pax extended headers, every path checked, sizes
+//! checked from the header before reading, the expansion bounded in total
+//! and in ratio while decompressing; error messages carry neither header
+//! bytes nor unmasked entry names.
 
 use std::io::{self, Read};
 
