@@ -4,12 +4,8 @@
 //! and typed refusals of bad flags. The server is started here, on
 //! loopback.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -19,37 +15,8 @@ fn fetch_wasm() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/fetch.wasm")
 }
 
-/// The headers of every request a test server received.
-type Seen = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
-
-/// A loopback server answering 200 to everything, recording headers.
-fn server() -> (u16, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = BTreeMap::new();
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.trim_end().split_once(':') {
-                    headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
-                }
-            }
-            log.lock().unwrap().push(headers);
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-        }
-    });
-    (port, seen)
-}
+#[path = "../../tests/tests/support/loopback.rs"]
+mod loopback;
 
 fn run(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yoi-plugin"))
@@ -72,13 +39,14 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn a_planted_secret_reaches_the_header_and_no_output() {
-    let (port, seen) = server();
+    let server = loopback::Server::start();
+    let port = server.port;
     let temp = tempfile::tempdir().unwrap();
     let store = temp.path().join("store");
     let wasm = fetch_wasm();
     let wasm = wasm.to_str().unwrap();
     let grant = format!("http://127.0.0.1:{port}/,inject=authorization:bearer:tok");
-    let url = format!(r#"{{"url":"http://127.0.0.1:{port}/x"}}"#);
+    let url = format!(r#"{{"url":"http://127.0.0.1:{port}/hello"}}"#);
     let mut outputs = Vec::new();
     for json in [true, false] {
         let mut args = vec![];
@@ -100,10 +68,13 @@ fn a_planted_secret_reaches_the_header_and_no_output() {
         assert!(out.status.success(), "{}", text(&out));
         outputs.push(text(&out));
     }
-    let headers = seen.lock().unwrap().clone();
-    assert_eq!(headers.len(), 2);
-    for h in &headers {
-        assert_eq!(h["authorization"], format!("Bearer {PLANTED}"));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(
+            request.headers["authorization"],
+            format!("Bearer {PLANTED}")
+        );
     }
     // A refused request and a tool error print nothing of it either.
     let denied = run(

@@ -3,122 +3,19 @@
 //! injection and redaction, and the per-call concurrency bound. Every
 //! server is started here, on loopback, and granted explicitly.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use serde_json::{Value, json};
 use yoi_e2e_tests::*;
 use yoi_plugin_host::net::{NetGrantSpec, NetGrants};
 use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretSources, SecretValue};
 use yoi_plugin_host::{CallLimits, GrantSet, Plugin};
 
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    headers: BTreeMap<String, String>,
-}
-
-/// A loopback HTTP/1.1 server with fixed routes, recording every request.
-struct Server {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || serve(stream, &log));
-            }
-        });
-        Server { port, seen }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().clone()
-    }
-}
-
-fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or_default().to_owned(),
-        parts.next().unwrap_or_default().to_owned(),
-    );
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.trim_end().split_once(':') {
-            headers.insert(k.to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    let _ = reader.read_exact(&mut body);
-    log.lock().push(Seen {
-        path: path.clone(),
-        headers,
-    });
-    let mut out = stream;
-    let reply = |out: &mut TcpStream, status: &str, extra: &str, body: &str| {
-        let _ = write!(
-            out,
-            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
-            body.len()
-        );
-    };
-    match path.split('?').next().unwrap_or_default() {
-        "/hello" | "/api/hello" => reply(&mut out, "200 OK", "", "hello from loopback"),
-        "/method" => reply(&mut out, "200 OK", "", &method),
-        "/big" => {
-            let _ = write!(
-                out,
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
-                64 << 20
-            );
-        }
-        "/redirect" => {
-            let to = path.split_once("?to=").map_or("", |(_, t)| t);
-            reply(&mut out, "302 Found", &format!("location: {to}\r\n"), "");
-        }
-        "/endless" => {
-            let _ = write!(out, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
-            let chunk = vec![b'x'; 64 * 1024];
-            while out.write_all(&chunk).is_ok() {}
-        }
-        "/silent" => std::thread::sleep(Duration::from_secs(30)),
-        "/hold" => {
-            std::thread::sleep(Duration::from_millis(500));
-            reply(&mut out, "200 OK", "", "held");
-        }
-        _ => reply(&mut out, "404 Not Found", "", "no such route"),
-    }
-}
+#[path = "support/loopback.rs"]
+mod loopback;
+use loopback::Server;
 
 /// The packaged plugin: its manifest (network requests included) is
 /// validated against the component.
