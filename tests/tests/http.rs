@@ -13,8 +13,7 @@ use yoi_plugin_host::net::{NetGrantSpec, NetGrants};
 use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretSources, SecretValue};
 use yoi_plugin_host::{CallLimits, GrantSet, Plugin};
 
-#[path = "support/loopback.rs"]
-mod loopback;
+use crate::support::loopback;
 use loopback::Server;
 
 /// The packaged plugin: its manifest (network requests included) is

@@ -18,8 +18,7 @@ use yoi_plugin_host::package::Package;
 use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretSources, SecretValue};
 use yoi_plugin_host::{CallError, GrantSet, Plugin, PluginPin};
 
-#[path = "support/loopback.rs"]
-mod loopback;
+use crate::support::loopback;
 use loopback::Server;
 
 /// The packaged `fetch-js` (its manifest, network request included,

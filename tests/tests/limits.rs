@@ -10,8 +10,7 @@ use yoi_e2e_tests::*;
 use yoi_plugin_host::deadline::CallControl;
 use yoi_plugin_host::{CallError, CallLimits, Plugin, PluginName};
 
-#[path = "support/handmade.rs"]
-mod handmade;
+use crate::support::handmade;
 use handmade::{component_from_core, core_with};
 
 fn limits(timeout_ms: u64) -> CallLimits {

@@ -12,8 +12,7 @@ use serde_json::json;
 use yoi_e2e_tests::*;
 use yoi_plugin_host::{CallError, CallLimits, ErrorCode, Plugin, PluginHost, PluginName};
 
-#[path = "support/handmade.rs"]
-mod handmade;
+use crate::support::handmade;
 use handmade::{component_from_core, core_with};
 
 fn cache() -> std::path::PathBuf {
@@ -159,14 +158,11 @@ fn a_saturated_host_is_busy_and_recovers() {
     while host.running_calls() == 0 {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let started = Instant::now();
     let g = grants(&hostile, &[]);
     let busy = hostile.call_blocking(g.clone(), "sleep", &sleep_input(1), &CallLimits::default());
     assert_eq!(busy.result.unwrap_err(), CallError::Busy);
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "busy is immediate"
-    );
+    // Refused at once: the answer came while the slot was still held.
+    assert_eq!(host.running_calls(), 1, "busy did not wait for the slot");
     sleeper.join().unwrap().expect("the first call completes");
     let after = hostile.call_blocking(g, "sleep", &sleep_input(1), &CallLimits::default());
     after.result.expect("a freed slot admits the next call");
