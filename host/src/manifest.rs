@@ -398,7 +398,7 @@ impl Manifest {
 /// bundles) and the line and column, never the echoed source line — it
 /// may hold a secret or a host path, and terminal escapes.
 fn parse_error(text: &str, e: &toml::de::Error) -> ManifestError {
-    let message = crate::bundle::error::scrub_parser_message(e.message().trim());
+    let message = diag::scrub_parser_message(e.message().trim());
     match e.span() {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);
@@ -418,7 +418,7 @@ fn parse_error(text: &str, e: &toml::de::Error) -> ManifestError {
 /// pointers unquoted, so a word that looks like a secret or holds a path
 /// separator is masked too.
 fn schema_problem(message: &str) -> String {
-    crate::bundle::error::scrub_parser_message(message)
+    diag::scrub_parser_message(message)
         .split(' ')
         .map(|w| {
             if w.contains(['/', '\\']) || crate::secret::looks_secret_value(w) {

@@ -62,9 +62,9 @@ mod network;
 pub use limits::{MAX_CONCURRENT_CALLS, MAX_QUEUED_CALLS};
 pub use network::{InjectPolicy, NetworkPolicy, SecretPolicy};
 
-use crate::bundle::error::scrub_parser_message;
 use crate::bundle::rules::{self, Rejection};
 use crate::bundle::{BundleError, Declaration, DeclarationKind, GrantRequest, validate_reference};
+use crate::diag::scrub_parser_message;
 use crate::grant::{GrantSpec, Operation};
 use crate::limits::{BoundOverrides, CallLimits, FsBounds};
 
