@@ -92,6 +92,9 @@ pub struct CallLimits {
     /// Per-invocation fs totals (`fs_budget = { read_bytes, write_bytes,
     /// calls }` in a policy's `[limits]`).
     pub fs_budget: InvocationBudget,
+    /// Bounds of the call's outbound HTTP requests (`http = { … }` in a
+    /// policy's `[limits]`); they matter only with a network grant.
+    pub http: HttpBounds,
 }
 
 impl Default for CallLimits {
@@ -110,6 +113,7 @@ impl Default for CallLimits {
             max_log_records: DEFAULT_MAX_LOG_RECORDS,
             max_log_message_bytes: DEFAULT_MAX_LOG_MESSAGE_BYTES,
             fs_budget: InvocationBudget::default(),
+            http: HttpBounds::default(),
         }
     }
 }
@@ -133,6 +137,7 @@ impl CallLimits {
             max_log_records: 4096,
             max_log_message_bytes: 16 * 1024,
             fs_budget: InvocationBudget::default(),
+            http: HttpBounds::ceiling(),
         }
     }
 
@@ -160,6 +165,7 @@ impl CallLimits {
                 .max_log_message_bytes
                 .min(ceiling.max_log_message_bytes),
             fs_budget: self.fs_budget.min(&ceiling.fs_budget),
+            http: self.http.min(&ceiling.http),
         }
     }
 }
@@ -355,6 +361,68 @@ impl BudgetExhausted {
     }
 }
 
+/// Bounds of a call's outbound HTTP requests (`net`). Total time is the
+/// call's deadline; these bound everything else. In a policy's `[limits]`
+/// it is the table `http = { max_in_flight, max_request_body_bytes,
+/// max_response_body_bytes, max_headers, connect_timeout }` (each optional,
+/// defaulting to the built-in bounds; `connect_timeout` in milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpBounds {
+    /// Requests of one call open at once.
+    pub max_in_flight: usize,
+    /// Request body bytes.
+    pub max_request_body_bytes: usize,
+    /// Response body bytes.
+    pub max_response_body_bytes: usize,
+    /// Header fields of a request or a response.
+    pub max_headers: usize,
+    /// Time to establish one TCP connection (within the deadline).
+    #[serde(with = "duration_ms")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for HttpBounds {
+    fn default() -> Self {
+        HttpBounds {
+            max_in_flight: 4,
+            max_request_body_bytes: 1024 * 1024,
+            max_response_body_bytes: 8 * 1024 * 1024,
+            max_headers: 64,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl HttpBounds {
+    /// The built-in ceiling: the most a caller may ask for unless the host
+    /// policy's `[limits]` says otherwise.
+    pub fn ceiling() -> Self {
+        HttpBounds {
+            max_in_flight: 16,
+            max_request_body_bytes: 16 * 1024 * 1024,
+            max_response_body_bytes: 64 * 1024 * 1024,
+            max_headers: 256,
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Each bound at most `other`'s (the ceiling rule for HTTP bounds).
+    pub fn min(&self, other: &HttpBounds) -> HttpBounds {
+        HttpBounds {
+            max_in_flight: self.max_in_flight.min(other.max_in_flight),
+            max_request_body_bytes: self
+                .max_request_body_bytes
+                .min(other.max_request_body_bytes),
+            max_response_body_bytes: self
+                .max_response_body_bytes
+                .min(other.max_response_body_bytes),
+            max_headers: self.max_headers.min(other.max_headers),
+            connect_timeout: self.connect_timeout.min(other.connect_timeout),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +442,14 @@ mod tests {
             max_stdio_bytes: usize::MAX,
             max_log_records: usize::MAX,
             max_log_message_bytes: usize::MAX,
-            fs_budget: InvocationBudget::default(),
+            fs_budget: InvocationBudget::new(u64::MAX, u64::MAX, u64::MAX),
+            http: HttpBounds {
+                max_in_flight: usize::MAX,
+                max_request_body_bytes: usize::MAX,
+                max_response_body_bytes: usize::MAX,
+                max_headers: usize::MAX,
+                connect_timeout: Duration::from_millis(u64::MAX),
+            },
         };
         let ceiling = CallLimits {
             fuel: Some(1000),
@@ -396,33 +471,5 @@ mod tests {
             ..CallLimits::ceiling()
         };
         assert_eq!(greedy.capped_by(&loose).timeout, MAX_CALL_TIMEOUT);
-    }
-}
-
-/// Bounds of a call's outbound HTTP requests (`net`). Total time is the
-/// call's deadline; these bound everything else.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpBounds {
-    /// Requests of one call open at once.
-    pub max_in_flight: usize,
-    /// Request body bytes.
-    pub max_request_body_bytes: usize,
-    /// Response body bytes.
-    pub max_response_body_bytes: usize,
-    /// Header fields of a request or a response.
-    pub max_headers: usize,
-    /// Time to establish one TCP connection (within the deadline).
-    pub connect_timeout: Duration,
-}
-
-impl Default for HttpBounds {
-    fn default() -> Self {
-        HttpBounds {
-            max_in_flight: 4,
-            max_request_body_bytes: 1024 * 1024,
-            max_response_body_bytes: 8 * 1024 * 1024,
-            max_headers: 64,
-            connect_timeout: Duration::from_secs(10),
-        }
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use yoi_e2e_tests::*;
+use yoi_plugin_host::limits::HttpBounds;
 use yoi_plugin_host::net::{NetGrantSpec, NetGrants};
 use yoi_plugin_host::secrets::{SecretName, SecretSource, SecretSources, SecretValue};
 use yoi_plugin_host::{CallLimits, GrantSet, Plugin};
@@ -285,6 +286,54 @@ fn concurrent_requests_of_one_call_are_bounded() {
         })
         .count();
     assert_eq!((ok, limited), (4, 4), "{out}");
+}
+
+/// The bounds are the call's (`CallLimits::http`, a policy's `[limits]
+/// http = { … }`), not constants: tighter ones apply to the same requests.
+#[test]
+fn http_bounds_come_from_the_call_limits() {
+    let server = Server::start();
+    let plugin = fetch_plugin();
+    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
+    let with = |http: HttpBounds| CallLimits {
+        http,
+        ..CallLimits::default()
+    };
+    let two = with(HttpBounds {
+        max_in_flight: 2,
+        ..HttpBounds::default()
+    });
+    let urls: Vec<String> = (0..5).map(|_| server.url("/hold")).collect();
+    let input = json!({"urls": urls}).to_string();
+    let out = plugin
+        .call_blocking(g.clone(), "fetch_many", &input, &two)
+        .result
+        .unwrap();
+    let results = out["results"].as_array().unwrap();
+    let ok = results.iter().filter(|r| r["status"] == 200).count();
+    let limited = results
+        .iter()
+        .filter(|r| {
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("connection-limit-reached"))
+        })
+        .count();
+    assert_eq!((ok, limited), (2, 3), "{out}");
+    // The 19-byte "hello from loopback" is over an 8-byte bound…
+    let small = with(HttpBounds {
+        max_response_body_bytes: 8,
+        ..HttpBounds::default()
+    });
+    let input = json!({"url": server.url("/hello")}).to_string();
+    let err = plugin
+        .call_blocking(g.clone(), "fetch", &input, &small)
+        .result
+        .unwrap_err();
+    assert!(err.to_string().contains("http-response-body-size"), "{err}");
+    // …and within the default one.
+    let out = fetch(&plugin, &g, json!({"url": server.url("/hello")})).unwrap();
+    assert_eq!(out["status"], 200, "{out}");
 }
 
 /// The same grants from a host policy: a profile enables `network:local`,

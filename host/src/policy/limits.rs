@@ -2,7 +2,7 @@
 //! value within its allowed range, or `invalid-limit` naming the field.
 
 use super::{HostPolicy, PolicyError};
-use crate::limits::CallLimits;
+use crate::limits::{CallLimits, HttpBounds};
 
 /// Most calls a policy may let run at once.
 pub const MAX_CONCURRENT_CALLS: usize = 4096;
@@ -54,6 +54,49 @@ pub(super) fn validate(policy: &HostPolicy) -> Result<(), PolicyError> {
                 "must be at most 4 x the built-in per-invocation total",
             );
         }
+    }
+    validate_http(&limits.http)
+}
+
+/// The `http` bounds of `[limits]`: each at least 1 and at most 4 x the
+/// built-in ceiling; the connect timeout 1..=600000 milliseconds.
+fn validate_http(http: &HttpBounds) -> Result<(), PolicyError> {
+    let ceiling = HttpBounds::ceiling();
+    let bounds = [
+        (
+            "limits.http.max_in_flight",
+            http.max_in_flight,
+            ceiling.max_in_flight,
+        ),
+        (
+            "limits.http.max_request_body_bytes",
+            http.max_request_body_bytes,
+            ceiling.max_request_body_bytes,
+        ),
+        (
+            "limits.http.max_response_body_bytes",
+            http.max_response_body_bytes,
+            ceiling.max_response_body_bytes,
+        ),
+        (
+            "limits.http.max_headers",
+            http.max_headers,
+            ceiling.max_headers,
+        ),
+    ];
+    for (field, value, max) in bounds {
+        if value == 0 || value > max.saturating_mul(4) {
+            return Err(PolicyError::InvalidLimit {
+                field,
+                reason: "must be 1..=4 x the built-in ceiling",
+            });
+        }
+    }
+    if http.connect_timeout.is_zero() || http.connect_timeout > crate::limits::MAX_CALL_TIMEOUT {
+        return Err(PolicyError::InvalidLimit {
+            field: "limits.http.connect_timeout",
+            reason: "must be 1..=600000 milliseconds",
+        });
     }
     Ok(())
 }

@@ -302,6 +302,9 @@ fn limits_and_the_call_pool_come_from_the_policy_within_their_ranges() {
         "[limits]\nmemory_bytes = 1\n",
         "[limits]\nmemories = 0\n",
         "[limits]\nfs_budget = { calls = 18446744073709551615 }\n",
+        "[limits]\nhttp = { max_in_flight = 0 }\n",
+        "[limits]\nhttp = { max_response_body_bytes = 1000000000000 }\n",
+        "[limits]\nhttp = { connect_timeout = 0 }\n",
     ] {
         let err = HostPolicy::from_toml_str(bad).unwrap_err();
         assert_eq!(err.code(), "invalid-limit", "{bad}: {err}");
@@ -314,5 +317,28 @@ fn limits_and_the_call_pool_come_from_the_policy_within_their_ranges() {
     let (default_read, _, _) = crate::CallLimits::default().fs_budget.totals();
     assert_eq!((read, calls), (default_read, 3));
     let err = HostPolicy::from_toml_str("[limits]\nfs_budget = { files = 3 }\n").unwrap_err();
+    assert_eq!(err.code(), "policy-parse");
+    // The HTTP bounds: each optional, the rest default; the table is also
+    // the ceiling, so a caller cannot raise them.
+    let http = HostPolicy::from_toml_str(
+        "[limits]\nhttp = { max_in_flight = 1, connect_timeout = 2500 }\n",
+    )
+    .unwrap();
+    let bounds = http.call_limits().http;
+    assert_eq!(bounds.max_in_flight, 1);
+    assert_eq!(
+        bounds.connect_timeout,
+        std::time::Duration::from_millis(2500)
+    );
+    assert_eq!(
+        bounds.max_headers,
+        crate::limits::HttpBounds::default().max_headers
+    );
+    let greedy = crate::CallLimits {
+        http: crate::limits::HttpBounds::ceiling(),
+        ..crate::CallLimits::default()
+    };
+    assert_eq!(greedy.capped_by(&http.ceiling()).http.max_in_flight, 1);
+    let err = HostPolicy::from_toml_str("[limits]\nhttp = { in_flight = 3 }\n").unwrap_err();
     assert_eq!(err.code(), "policy-parse");
 }

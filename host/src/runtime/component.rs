@@ -173,7 +173,7 @@ impl LoadedComponent {
             hooks: crate::net::send::HttpHooks::new(
                 grants.network().clone(),
                 control.clone(),
-                crate::limits::HttpBounds::default(),
+                limits.http.clone(),
             ),
         };
         let state = CallState {
