@@ -8,8 +8,10 @@
 //! * [`judge`] — runs one case on one target and decides pass/fail;
 //! * [`report`] — the per-target table and JUnit XML;
 //! * [`stress`] — symlink-swap races and SIGKILL mid-write, with counts;
-//! * `fuzz` (tests only) — seeded fuzz harnesses of the archive reader,
-//!   the manifest parser and the bundle parser.
+//! * [`properties`] — one-input property checks of the untrusted-input
+//!   parsers (guest paths, archives, manifests, bundles), shared by
+//!   `fuzz` (tests only: seeded, structure-aware harnesses) and the
+//!   coverage-guided libFuzzer targets (`conformance/fuzz/targets/`).
 //!
 //! The guest is the `hostile` example plugin's `ops` tool: one invocation
 //! runs all of a case's `fs` calls in order.
@@ -19,6 +21,7 @@ pub mod fixture;
 mod fuzz;
 pub mod judge;
 pub mod mcp;
+pub mod properties;
 pub mod report;
 pub mod rest;
 pub mod stress;

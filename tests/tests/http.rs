@@ -268,13 +268,9 @@ fn a_secret_reaches_the_server_header_and_nowhere_else() {
     assert!(!everything.contains("7f3a9c"));
 }
 
-#[test]
-fn concurrent_requests_of_one_call_are_bounded() {
-    let server = Server::start();
-    let plugin = fetch_plugin();
-    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
-    let urls: Vec<String> = (0..8).map(|_| server.url("/hold")).collect();
-    let out = call_ok(&plugin, &g, "fetch_many", &json!({"urls": urls}));
+/// Of a `fetch_many` answer: how many requests got 200, and how many were
+/// refused by the in-flight bound.
+fn ok_and_limited(out: &Value) -> (usize, usize) {
     let results = out["results"].as_array().unwrap();
     let ok = results.iter().filter(|r| r["status"] == 200).count();
     let limited = results
@@ -285,6 +281,17 @@ fn concurrent_requests_of_one_call_are_bounded() {
                 .is_some_and(|e| e.starts_with("connection-limit-reached"))
         })
         .count();
+    (ok, limited)
+}
+
+#[test]
+fn concurrent_requests_of_one_call_are_bounded() {
+    let server = Server::start();
+    let plugin = fetch_plugin();
+    let g = net_grants(&plugin, &[&server.url("/")], &SecretSources::default());
+    let urls: Vec<String> = (0..8).map(|_| server.url("/hold")).collect();
+    let out = call_ok(&plugin, &g, "fetch_many", &json!({"urls": urls}));
+    let (ok, limited) = ok_and_limited(&out);
     assert_eq!((ok, limited), (4, 4), "{out}");
 }
 
@@ -309,16 +316,7 @@ fn http_bounds_come_from_the_call_limits() {
         .call_blocking(g.clone(), "fetch_many", &input, &two)
         .result
         .unwrap();
-    let results = out["results"].as_array().unwrap();
-    let ok = results.iter().filter(|r| r["status"] == 200).count();
-    let limited = results
-        .iter()
-        .filter(|r| {
-            r["error"]
-                .as_str()
-                .is_some_and(|e| e.starts_with("connection-limit-reached"))
-        })
-        .count();
+    let (ok, limited) = ok_and_limited(&out);
     assert_eq!((ok, limited), (2, 3), "{out}");
     // The 19-byte "hello from loopback" is over an 8-byte bound…
     let small = with(HttpBounds {

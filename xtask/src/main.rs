@@ -11,7 +11,9 @@
 //!   conformance suite);
 //! - `conformance`: the `yoi-plugin-wasm-1` conformance suite
 //!   (`conformance/`), per target table + JUnit XML;
-//! - `bench`: the benchmarks.
+//! - `bench`: the benchmarks;
+//! - `fuzz`: the coverage-guided libFuzzer targets, outside CI
+//!   (`xtask/src/fuzz.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +22,7 @@ use anyhow::{Context, Result, bail};
 
 mod conformance;
 mod demo;
+mod fuzz;
 mod polyglot;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
@@ -36,8 +39,9 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("conformance") => conformance::conformance(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <build-plugins|demo|test|conformance|bench>");
+            eprintln!("usage: cargo xtask <build-plugins|demo|test|conformance|bench|fuzz>");
             std::process::exit(2);
         }
     }
@@ -155,6 +159,19 @@ fn test(root: &Path) -> Result<()> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // The libFuzzer targets are off in normal builds; lint them so they
+    // cannot rot (`cargo xtask fuzz` builds and runs them).
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "yoi-conformance",
+        "--features",
+        "coverage-fuzz",
+        "--bins",
         "--",
         "-D",
         "warnings",

@@ -5,31 +5,20 @@
 //! fields, too many entries), on corpus seeds mutated at the tar level
 //! and at the gzip level, and on small compression bombs.
 //!
-//! Properties, beyond the common ones ([`super::check_error`] with the
-//! secret canaries; entry names are echoed by design, bounded and
-//! cleaned): an archive built with a link, special or traversal entry
-//! and honest sizes is refused; an accepted package holds only the
-//! manifest, its component and the optional files, by safe paths; it
-//! round-trips through `to_archive` to the same digest and files; and a
-//! sample of accepted packages is installed into a [`PluginStore`] that
-//! writes nothing outside its root and no link.
+//! The properties are [`crate::properties::archive`]'s.
 
-use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use yoi_plugin_host::names::Source;
-use yoi_plugin_host::package::{OPTIONAL_FILES, Package, check_entry_path};
-use yoi_plugin_host::{ErrorCode, PluginStore};
+use yoi_plugin_host::package::{Package, check_entry_path};
 
+use super::Config;
 use super::mutate::{self, Rng};
-use super::{Config, Outcome, SECRET_CANARIES, Violation};
-
-/// Accepted packages installed per run (installs fsync).
-const INSTALL_SAMPLE: usize = 12;
+use crate::properties::Outcome;
+use crate::properties::archive::ArchiveChecker;
 
 /// One tar entry as the generator writes it.
 #[derive(Clone)]
@@ -368,89 +357,11 @@ fn mutated(rng: &mut Rng, s: &Seeds) -> Vec<u8> {
     }
 }
 
-/// Checks an accepted package and maybe installs it.
-fn accepted(p: &Package, install: &mut Installer) -> Result<(), Violation> {
-    for (path, _) in p.files.iter() {
-        if check_entry_path(path).is_err() {
-            return Err("accepted an unsafe entry path".into());
-        }
-        if path != "plugin.toml" && path != p.manifest.component && !OPTIONAL_FILES.contains(&path)
-        {
-            return Err("accepted an unexpected entry".into());
-        }
-    }
-    let again = Package::from_archive(&p.to_archive())
-        .map_err(|e| format!("its own archive is refused: {}", e.code()))?;
-    if again.digest != p.digest || again.files != p.files {
-        return Err("the package does not round-trip through its archive".into());
-    }
-    install.maybe(p)
-}
-
-/// Installs a sample of accepted packages into a store under a parent
-/// directory that must hold nothing else.
-struct Installer {
-    tmp: tempfile::TempDir,
-    store: PluginStore,
-    done: BTreeSet<String>,
-}
-
-impl Installer {
-    fn new() -> Installer {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = PluginStore::open(tmp.path().join("store")).unwrap();
-        Installer {
-            tmp,
-            store,
-            done: BTreeSet::new(),
-        }
-    }
-
-    fn maybe(&mut self, p: &Package) -> Result<(), Violation> {
-        if self.done.len() >= INSTALL_SAMPLE || !self.done.insert(p.digest.to_string()) {
-            return Ok(());
-        }
-        let outcome = self
-            .store
-            .install(p, Source::User)
-            .map_err(|e| format!("install of an accepted package failed: {}", e.code()))?;
-        let back = self
-            .store
-            .get(&outcome.pin.id)
-            .map_err(|e| format!("installed package unreadable: {}", e.code()))?;
-        if back.digest != p.digest {
-            return Err("the store holds another package".into());
-        }
-        for entry in std::fs::read_dir(self.tmp.path()).unwrap() {
-            if entry.unwrap().file_name() != "store" {
-                return Err("install wrote outside the store root".into());
-            }
-        }
-        no_links(&self.tmp.path().join("store"))
-    }
-}
-
-fn no_links(dir: &Path) -> Result<(), Violation> {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            return Err("the store holds a symlink".into());
-        }
-        if kind.is_dir() {
-            no_links(&entry.path())?;
-        } else if !kind.is_file() {
-            return Err("the store holds a special file".into());
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn archive_reader_holds_its_properties() {
     let cfg = Config::from_env("archive", "ARCHIVE", 3_000, 0x6172_6368);
     let seeds = load();
-    let mut installer = Installer::new();
+    let mut checker = ArchiveChecker::new();
     let must_refuse = std::cell::Cell::new(false);
     let report = super::drive(
         &cfg,
@@ -472,33 +383,23 @@ fn archive_reader_holds_its_properties() {
                 _ => mutated(rng, &seeds),
             }
         },
-        |bytes| match Package::from_archive(bytes) {
-            Err(e) => {
-                super::check_error(e.code(), &e.to_string(), &SECRET_CANARIES)?;
-                Ok(Outcome::Rejected(e.code()))
-            }
-            Ok(_) if must_refuse.get() => Err("accepted a link, special or traversal entry".into()),
-            Ok(p) => accepted(&p, &mut installer).map(|()| Outcome::Accepted),
-        },
+        |bytes| checker.check(bytes, must_refuse.get()),
     );
     super::assert_clean(&report, 5);
-    assert!(installer.done.len() > 1, "no package was installed");
+    assert!(checker.installed() > 1, "no package was installed");
 }
 
 #[test]
 fn every_archive_seed_behaves_as_named() {
+    // `valid-*` seeds are accepted (and install); every other seed is
+    // refused with a clean error.
+    let mut checker = ArchiveChecker::new();
     for (name, bytes) in super::corpus("archive") {
-        match Package::from_archive(&bytes) {
-            Ok(p) => {
-                assert!(name.starts_with("valid-"), "{name} is accepted");
-                accepted(&p, &mut Installer::new()).unwrap_or_else(|v| panic!("{name}: {v}"));
-            }
-            Err(e) => {
-                assert!(!name.starts_with("valid-"), "{name}: {e}");
-                super::check_error(e.code(), &e.to_string(), &SECRET_CANARIES)
-                    .unwrap_or_else(|v| panic!("{name}: {v}"));
-            }
-        }
+        let outcome = checker
+            .check(&bytes, false)
+            .unwrap_or_else(|v| panic!("{name}: {v}"));
+        let accepted = matches!(outcome, Outcome::Accepted);
+        assert_eq!(accepted, name.starts_with("valid-"), "{name}");
     }
 }
 

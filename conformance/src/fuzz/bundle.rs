@@ -4,26 +4,17 @@
 //! arrays grown past their bounds — usually resealed so the digest check
 //! passes and the field rules are reached, then sometimes byte-mutated.
 //!
-//! Properties, beyond the common ones ([`super::check_error`] with the
-//! secret and path canaries): an accepted bundle's digest recomputes
-//! equal; it round-trips through compact and pretty JSON and through its
-//! canonical form; a sample of accepted bundles goes through a
-//! [`BundleStore`] (put, get equal, listed) that writes nothing outside
-//! `<root>/<id>/<digest>.json`.
+//! The properties are [`crate::properties::bundle`]'s.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use yoi_plugin_host::ErrorCode;
-use yoi_plugin_host::bundle::canonical::{FORMAT_TAG, canonical_bytes};
-use yoi_plugin_host::bundle::{BundleRef, BundleStore, ConfigBundle};
+use yoi_plugin_host::bundle::ConfigBundle;
 
+use super::Config;
 use super::mutate::{self, Rng};
-use super::{Config, Outcome, PATH_CANARIES, SECRET_CANARIES, Violation};
-
-/// Accepted bundles put through the store per run (fsyncs are slow).
-const STORE_SAMPLE: usize = 48;
+use crate::properties::bundle::BundleChecker;
+use crate::properties::{Outcome, PATH_CANARIES, SECRET_CANARIES};
 
 const STRINGS: &[&str] = &[
     "team-a",
@@ -134,14 +125,6 @@ const DICT: &[&[u8]] = &[
     b"/home/canary-user/.ssh/id_ed25519",
     b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
 ];
-
-fn canaries() -> Vec<&'static str> {
-    SECRET_CANARIES
-        .iter()
-        .chain(&PATH_CANARIES)
-        .copied()
-        .collect()
-}
 
 /// Every node of `v` as a JSON pointer.
 fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
@@ -260,78 +243,6 @@ fn input(rng: &mut Rng, seeds: &[Value], raw: &[Vec<u8>]) -> Vec<u8> {
     bytes
 }
 
-/// Checks an accepted bundle's round trips.
-fn round_trips(b: &ConfigBundle) -> Result<(), Violation> {
-    if b.compute_digest() != b.digest {
-        return Err("the digest of an accepted bundle does not recompute equal".into());
-    }
-    b.bundle_ref()
-        .validate()
-        .map_err(|e| format!("its ref is refused: {}", e.code()))?;
-    for text in [serde_json::to_string(b), serde_json::to_string_pretty(b)] {
-        let text = text.map_err(|_| "an accepted bundle does not serialise")?;
-        match ConfigBundle::from_json(&text) {
-            Ok(again) if &again == b => {}
-            Ok(_) => return Err("re-serialised bundle parses to something else".into()),
-            Err(e) => return Err(format!("re-serialised bundle is refused: {}", e.code())),
-        }
-    }
-    let canonical = canonical_bytes(b);
-    let body = canonical
-        .strip_prefix(FORMAT_TAG.as_bytes())
-        .ok_or("canonical bytes without the format tag")?;
-    let draft = ConfigBundle::parse_draft(
-        std::str::from_utf8(body).map_err(|_| "canonical form not UTF-8")?,
-    )
-    .map_err(|e| format!("canonical form does not parse: {}", e.code()))?;
-    if draft.seal() != *b {
-        return Err("the canonical form resealed is another bundle".into());
-    }
-    Ok(())
-}
-
-/// Puts `b` in the store and reads it back; nothing may appear outside
-/// `<root>/<id>/<digest>.json`.
-fn through_store(store: &BundleStore, root: &Path, b: &ConfigBundle) -> Result<(), Violation> {
-    store
-        .put(b)
-        .map_err(|e| format!("store refused an accepted bundle: {}", e.code()))?;
-    let back = store
-        .get(&b.bundle_ref())
-        .map_err(|e| format!("store lost a bundle: {}", e.code()))?;
-    if back != *b {
-        return Err("the store returned another bundle".into());
-    }
-    let listed = store
-        .list()
-        .map_err(|e| format!("listing failed: {}", e.code()))?;
-    if !listed.contains(&b.summary()) {
-        return Err("a stored bundle is not listed".into());
-    }
-    let parent = root.parent().unwrap();
-    for entry in std::fs::read_dir(parent).unwrap() {
-        if entry.unwrap().path() != root {
-            return Err("the store wrote beside its root".into());
-        }
-    }
-    for dir in std::fs::read_dir(root).unwrap() {
-        let dir = dir.unwrap();
-        let id = dir.file_name().to_string_lossy().into_owned();
-        if !dir.file_type().unwrap().is_dir() || !yoi_plugin_host::bundle::rules::is_identifier(&id)
-        {
-            return Err("the store root holds something else than id directories".into());
-        }
-        for file in std::fs::read_dir(dir.path()).unwrap() {
-            let name = file.unwrap().file_name().to_string_lossy().into_owned();
-            let digest = name.strip_suffix(".json").unwrap_or("");
-            if digest.len() != 64 || !digest.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return Err("the store holds a file not named <digest>.json".into());
-            }
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn bundle_parser_holds_its_properties() {
     let cfg = Config::from_env("bundle", "BUNDLE", 12_000, 0x6275_6e64);
@@ -341,55 +252,26 @@ fn bundle_parser_holds_its_properties() {
         .iter()
         .filter_map(|(_, b)| serde_json::from_slice(b).ok())
         .collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("store");
-    let store = BundleStore::open(&root).unwrap();
-    let mut stored = BTreeSet::new();
+    let mut checker = BundleChecker::new();
     let report = super::drive(
         &cfg,
         |rng| input(rng, &seeds, &raw),
-        |bytes| {
-            let text = String::from_utf8_lossy(bytes);
-            match ConfigBundle::from_json(&text) {
-                Err(e) => {
-                    super::check_error(e.code(), &e.to_string(), &canaries())?;
-                    // The same id and digest asked of the store: typed, clean.
-                    if let Ok(draft) = ConfigBundle::parse_draft(&text) {
-                        let r = BundleRef::new(draft.id, draft.digest);
-                        if let Err(se) = store.get(&r) {
-                            super::check_error(se.code(), &se.to_string(), &canaries())?;
-                        }
-                    }
-                    Ok(Outcome::Rejected(e.code()))
-                }
-                Ok(b) => {
-                    round_trips(&b)?;
-                    if stored.len() < STORE_SAMPLE && stored.insert(b.digest.clone()) {
-                        through_store(&store, &root, &b)?;
-                    }
-                    Ok(Outcome::Accepted)
-                }
-            }
-        },
+        |bytes| checker.check(bytes),
     );
     super::assert_clean(&report, 20);
 }
 
 #[test]
 fn every_bundle_seed_behaves_as_named() {
+    // `valid-*` seeds are accepted (and stored); every other seed is
+    // refused with a clean error.
+    let mut checker = BundleChecker::new();
     for (name, bytes) in super::corpus("bundle") {
-        let parsed = ConfigBundle::from_json(&String::from_utf8_lossy(&bytes));
-        match parsed {
-            Ok(b) => {
-                assert!(name.starts_with("valid-"), "{name} is accepted");
-                round_trips(&b).unwrap_or_else(|v| panic!("{name}: {v}"));
-            }
-            Err(e) => {
-                assert!(!name.starts_with("valid-"), "{name}: {e}");
-                super::check_error(e.code(), &e.to_string(), &canaries())
-                    .unwrap_or_else(|v| panic!("{name}: {v}"));
-            }
-        }
+        let outcome = checker
+            .check(&bytes)
+            .unwrap_or_else(|v| panic!("{name}: {v}"));
+        let accepted = matches!(outcome, Outcome::Accepted);
+        assert_eq!(accepted, name.starts_with("valid-"), "{name}");
     }
 }
 

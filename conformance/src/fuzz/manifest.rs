@@ -2,16 +2,15 @@
 //! rule) on manifests generated field by field from valid and hostile
 //! values, committed seeds mutated at the token and byte level, and both.
 //!
-//! Properties, beyond the common ones ([`super::check_error`] with the
-//! secret and path canaries): an accepted manifest re-validates, its
-//! accessors that rely on validation do not panic, and it re-serialises
-//! to TOML that parses back equal.
+//! The properties are [`crate::properties::manifest`]'s.
 
 use yoi_plugin_host::ErrorCode;
 use yoi_plugin_host::manifest::{Manifest, ManifestError};
 
+use super::Config;
 use super::mutate::{self, Rng};
-use super::{Config, Outcome, PATH_CANARIES, SECRET_CANARIES, Violation};
+use crate::properties::manifest::check;
+use crate::properties::{Outcome, PATH_CANARIES, SECRET_CANARIES};
 
 const IDS: &[&str] = &[
     "hello", "notes", "a", "x-1_y", "Notes!", "", "9lives", "héllo", "a b",
@@ -154,14 +153,6 @@ const DICT: &[&[u8]] = &[
     b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
     b"{a={a={a={a={a={a={a={a={a={a={",
 ];
-
-fn canaries() -> Vec<&'static str> {
-    SECRET_CANARIES
-        .iter()
-        .chain(&PATH_CANARIES)
-        .copied()
-        .collect()
-}
 
 /// A TOML basic string: escapes `"`, `\` and control characters.
 fn quoted(s: &str) -> String {
@@ -316,32 +307,6 @@ fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
             let mut d = rng.pick(seeds).clone();
             mutate::bytes(rng, &mut d, DICT, &others);
             d
-        }
-    }
-}
-
-/// Runs one manifest text through the parser and the properties.
-fn check(input: &[u8]) -> Result<Outcome, Violation> {
-    let text = String::from_utf8_lossy(input);
-    match Manifest::parse(&text) {
-        Err(e) => {
-            super::check_error(e.code(), &e.to_string(), &canaries())?;
-            Ok(Outcome::Rejected(e.code()))
-        }
-        Ok(m) => {
-            m.validate()
-                .map_err(|e| format!("accepted, then re-validation failed: {}", e.code()))?;
-            let _ = (m.plugin_name(), m.version());
-            match toml::to_string(&m) {
-                Ok(again) => match Manifest::parse(&again) {
-                    Ok(m2) if m2 == m => Ok(Outcome::Accepted),
-                    Ok(_) => Err("re-serialised manifest parses to something else".into()),
-                    Err(e) => Err(format!("re-serialised manifest is refused: {}", e.code())),
-                },
-                // A schema holding `nan` becomes JSON null, which TOML cannot write.
-                Err(_) if format!("{:?}", m.tools).contains("Null") => Ok(Outcome::Accepted),
-                Err(_) => Err("an accepted manifest does not re-serialise".into()),
-            }
         }
     }
 }

@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub(crate) use crate::properties::{Outcome, Violation};
 pub(crate) use mutate::Rng;
 
 /// Slowest acceptable input (debug build, shared 2-core machine).
@@ -43,29 +44,6 @@ const SLOW_INPUT: Duration = Duration::from_secs(3);
 const HANG: Duration = Duration::from_secs(60);
 /// Findings kept before a run stops early.
 const MAX_FINDINGS: usize = 16;
-
-/// Canaries planted in inputs. None may appear in any error text: they
-/// look like a secret (the crate's heuristic) or a host path, and an error
-/// must never carry such a value on.
-pub(crate) const SECRET_CANARIES: [&str; 3] = [
-    "ghp_CanaryS3cretT0ken0123456789abcdef",
-    "password=Canary-hunter-42",
-    "sk_live_CanaryKey9876543210ZYXW",
-];
-/// Path-like canaries (host-local paths); the archive harness may echo
-/// entry names by design, so it checks only the secret ones.
-pub(crate) const PATH_CANARIES: [&str; 2] = ["/home/canary-user/.ssh/id_ed25519", "C:\\Canary\\x"];
-
-/// What one input did.
-pub(crate) enum Outcome {
-    /// The parser accepted it (and the harness's properties held).
-    Accepted,
-    /// The parser refused it with this stable code.
-    Rejected(&'static str),
-}
-
-/// A property violation: what broke (no input bytes in it).
-pub(crate) type Violation = String;
 
 /// The run configuration of one harness.
 pub(crate) struct Config {
@@ -166,41 +144,6 @@ pub(crate) fn corpus(harness: &str) -> Vec<(String, Vec<u8>)> {
     seeds
 }
 
-/// The checks every error text must pass: a stable non-empty kebab-case
-/// code, a non-empty message, no control characters, none of the
-/// `canaries`.
-pub(crate) fn check_error(
-    code: &'static str,
-    message: &str,
-    canaries: &[&str],
-) -> Result<(), Violation> {
-    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
-        return Err(format!("code {code:?} is not stable kebab-case"));
-    }
-    if message.trim().is_empty() {
-        return Err(format!("{code}: empty message"));
-    }
-    if message.chars().any(char::is_control) {
-        return Err(format!("{code}: message has control characters"));
-    }
-    if canaries.iter().any(|c| echoes(message, c)) {
-        return Err(format!(
-            "{code}: message echoes a planted secret/path value"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether `message` holds `canary` as a value of its own: not glued to
-/// a preceding letter or digit (`abisk_live_…` is a different word, and
-/// the secret heuristic reads credential prefixes at word starts too).
-fn echoes(message: &str, canary: &str) -> bool {
-    message.match_indices(canary).any(|(at, _)| {
-        !canary.starts_with(|c: char| c.is_ascii_alphanumeric())
-            || !message[..at].ends_with(|c: char| c.is_ascii_alphanumeric())
-    })
-}
-
 /// Runs `cfg.iterations` inputs: `generate` makes one from the stream,
 /// `check` runs it through the parser and its properties. Panics, slow
 /// inputs and violations become findings (input saved); a hang aborts the
@@ -290,30 +233,4 @@ pub(crate) fn assert_clean(report: &Report, min_accepted_per_mille: u64) {
         report.executions
     );
     assert!(report.rejected > 0, "nothing rejected");
-}
-
-#[test]
-fn error_checks_catch_what_they_should() {
-    assert!(check_error("manifest-parse", "plugin.toml does not parse", &[]).is_ok());
-    assert!(check_error("", "x", &[]).is_err());
-    assert!(
-        check_error(
-            "x",
-            "unknown field `abisk_live_CanaryKey9876543210ZYXW`",
-            &SECRET_CANARIES
-        )
-        .is_ok()
-    );
-    assert!(check_error("x", "at /home/canary-user/.ssh/id_ed25519", &PATH_CANARIES).is_err());
-    assert!(check_error("Bad Code", "x", &[]).is_err());
-    assert!(check_error("x", "line\nbreak", &[]).is_err());
-    assert!(
-        check_error(
-            "x",
-            "value ghp_CanaryS3cretT0ken0123456789abcdef",
-            &SECRET_CANARIES
-        )
-        .is_err()
-    );
-    assert!(check_error("x", "", &[]).is_err());
 }
